@@ -1,0 +1,60 @@
+# Two commands on a fresh clone: `make run` and `make test`. Each target sets up what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed-stamp
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: help install run serve test test-postgres lint format messages compilemessages check-migrations clean
+
+help:
+	@echo "make run      set up, load the demo data and serve on http://127.0.0.1:$(PORT)/"
+	@echo "make test     set up and run every test"
+	@echo "make lint     ruff check and format check"
+	@echo "make messages extract and compile translations (extracting needs GNU gettext)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (English: http://127.0.0.1:$(PORT)/en/, admin: http://127.0.0.1:$(PORT)/admin/)"
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+serve: install
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(BIN)/pytest
+
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-migrations: install
+	$(MANAGE) makemigrations --check --dry-run
+
+messages: install
+	$(MANAGE) makemessages --locale ja --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'site/static/*' --ignore 'benchmarks/*'
+	$(MANAGE) compile_translations
+
+compilemessages: install
+	$(MANAGE) compile_translations
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,18 @@
+"""The test suite: fast hashing, mail kept in memory, media in a temporary folder."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-static-"))
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-media-"))
+SEARCH_INDEX_DIR = Path(tempfile.mkdtemp(prefix="cio-test-index-"))
+WAGTAILADMIN_BASE_URL = "http://testserver"

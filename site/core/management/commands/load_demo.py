@@ -1,0 +1,180 @@
+"""Demo content for a fresh site: municipalities, topics, the home and about pages in Japanese and
+English, and one account per persona. Idempotent: what exists is left as it is."""
+
+import json
+import os
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from wagtail.models import Locale, Page, Site
+
+from core.models import HomePage, StandardPage, Topic
+from core.translation import ensure_translation
+from people.models import Municipality
+
+FIXTURES = settings.BASE_DIR / "fixtures"
+DEFAULT_DEMO_PASSWORD = "cio-demo-2026"
+
+PERSONAS = [
+    {
+        "key": "learner",
+        "email": "learner@example.jp",
+        "display_name": "山田 花子",
+        "municipality": "343021",  # 広島県 府中町
+        "department": "総務課 情報政策係",
+        "job_title": "主事",
+        "expertise": ["e-application"],
+        "is_public": True,
+        "open_to_questions": False,
+        "label": "受講者 (learner)",
+    },
+    {
+        "key": "contributor",
+        "email": "contributor@example.jp",
+        "display_name": "佐藤 健一",
+        "municipality": "082201",  # 茨城県 つくば市
+        "department": "政策イノベーション部 情報政策課",
+        "job_title": "係長",
+        "expertise": ["rpa", "ai-ocr", "bpr"],
+        "is_public": True,
+        "open_to_questions": True,
+        "label": "投稿者 (contributor)",
+    },
+    {
+        "key": "moderator",
+        "email": "moderator@example.jp",
+        "display_name": "鈴木 真理",
+        "municipality": "380008",  # 愛媛県
+        "department": "デジタル戦略局",
+        "job_title": "CIO補佐官",
+        "expertise": ["talent-development", "dx-governance", "procurement"],
+        "is_public": True,
+        "open_to_questions": True,
+        "groups": ["Moderators"],
+        "label": "モデレーター (moderator)",
+    },
+    {
+        "key": "admin",
+        "email": "admin@example.jp",
+        "display_name": "サイト管理者",
+        "municipality": None,
+        "department": "",
+        "job_title": "",
+        "expertise": [],
+        "is_public": False,
+        "open_to_questions": False,
+        "superuser": True,
+        "label": "管理者 (admin)",
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Loads demo content and one account per persona. Safe to run more than once."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Allow demo accounts with a known password on a production settings module.",
+        )
+
+    def handle(self, *args, allow_production=False, **options):
+        if getattr(settings, "PRODUCTION", False) and not allow_production:
+            raise CommandError(
+                "load_demo creates accounts with a known password; "
+                "pass --allow-production to do that on a production site."
+            )
+        call_command("import_municipalities", stdout=self.stdout)
+        with transaction.atomic():
+            self.load_topics()
+            home_ja, home_en = self.load_pages()
+            accounts = self.load_people()
+        self.stdout.write(self.style.SUCCESS("Demo content is ready."))
+        self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
+        self.stdout.write("  Demo accounts (e-mail / password):")
+        for persona, password in accounts:
+            self.stdout.write(f"    {persona['label']:<28} {persona['email']} / {password}")
+
+    def load_topics(self):
+        topics = json.loads((FIXTURES / "topics.json").read_text(encoding="utf-8"))
+        existing = set(Topic.objects.values_list("slug", flat=True))
+        Topic.objects.bulk_create(Topic(**t) for t in topics if t["slug"] not in existing)
+
+    def load_pages(self):
+        content = json.loads((FIXTURES / "demo" / "pages.json").read_text(encoding="utf-8"))
+        locale_ja = Locale.objects.get_or_create(language_code="ja")[0]
+        locale_en = Locale.objects.get_or_create(language_code="en")[0]
+
+        home_ja = HomePage.objects.filter(locale=locale_ja).first()
+        if home_ja is None:
+            home_ja = self.create_home(content["home"]["ja"], locale_ja)
+        home_en = ensure_translation(home_ja, locale_en, content["home"]["en"])
+
+        about_ja = StandardPage.objects.child_of(home_ja).filter(slug="about").first()
+        if about_ja is None:
+            about_ja = home_ja.add_child(instance=StandardPage(**content["about"]["ja"]))
+            about_ja.save_revision().publish()
+        ensure_translation(about_ja, locale_en, content["about"]["en"])
+        return home_ja, home_en
+
+    def create_home(self, fields, locale):
+        root = Page.get_first_root_node()
+        # Wagtail's initial migration leaves a "Welcome to your new Wagtail site!" page (and a site
+        # pointing at it) behind; it makes way for the real home page.
+        for placeholder in root.get_children().exact_type(Page):
+            if not placeholder.get_children().exists():
+                placeholder.delete()
+        home = root.add_child(instance=HomePage(slug="home", locale=locale, **fields))
+        home.save_revision().publish()
+        Site.objects.update_or_create(
+            is_default_site=True,
+            defaults={
+                "hostname": "localhost",
+                "port": 80,
+                "root_page": home,
+                "site_name": settings.WAGTAIL_SITE_NAME,
+            },
+        )
+        return home
+
+    def load_people(self):
+        User = get_user_model()
+        password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
+        topics = Topic.objects.in_bulk(field_name="slug")
+        municipalities = Municipality.objects.in_bulk(
+            [p["municipality"] for p in PERSONAS if p["municipality"]], field_name="code"
+        )
+        accounts = []
+        for persona in PERSONAS:
+            user = User.objects.filter(email=persona["email"]).first()
+            if user is None:
+                user = User(
+                    username=persona["key"],
+                    email=persona["email"],
+                    is_superuser=persona.get("superuser", False),
+                    is_staff=persona.get("superuser", False),
+                )
+                user.set_password(password)
+                user.save()
+                EmailAddress.objects.create(
+                    user=user, email=user.email, verified=True, primary=True
+                )
+                for name in persona.get("groups", []):
+                    user.groups.add(Group.objects.get(name=name))
+                profile = user.profile
+                profile.display_name = persona["display_name"]
+                profile.municipality = municipalities.get(persona["municipality"])
+                profile.department = persona["department"]
+                profile.job_title = persona["job_title"]
+                profile.is_public = persona["is_public"]
+                profile.open_to_questions = persona["open_to_questions"]
+                profile.save()
+                profile.expertise.set([topics[slug] for slug in persona["expertise"]])
+            accounts.append((persona, password))
+        return accounts

@@ -1,0 +1,93 @@
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from .blocks import BaseStreamBlock
+
+
+class Topic(index.Indexed, models.Model):
+    """The one controlled vocabulary shared by courses, case studies and questions."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=80, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+    description_ja = models.TextField(_("description (Japanese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    panels = [
+        FieldPanel("name_ja"),
+        FieldPanel("name_en"),
+        FieldPanel("slug"),
+        FieldPanel("description_ja"),
+        FieldPanel("description_en"),
+        FieldPanel("sort_order"),
+    ]
+    search_fields = [
+        index.SearchField("name_ja", boost=2),
+        index.SearchField("name_en", boost=2),
+        index.AutocompleteField("name_ja"),
+        index.AutocompleteField("name_en"),
+        index.SearchField("description_ja"),
+        index.SearchField("description_en"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name_ja"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self.name_en if (get_language() or "ja").startswith("en") else self.name_ja
+
+    @property
+    def description(self):
+        if (get_language() or "ja").startswith("en"):
+            return self.description_en or self.description_ja
+        return self.description_ja
+
+
+class HomePage(Page):
+    """The site's front door: what the platform is and where each part of it lives."""
+
+    lead = models.TextField(_("lead"), max_length=400, help_text=_("One or two sentences."))
+    body = StreamField(BaseStreamBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("lead"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("lead"), index.SearchField("body")]
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["core.StandardPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["topics"] = Topic.objects.all()
+        return context
+
+
+class StandardPage(Page):
+    """A plain content page: about, terms, privacy, guides."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+    body = StreamField(BaseStreamBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+
+    parent_page_types = ["core.HomePage", "core.StandardPage"]
+    subpage_types = ["core.StandardPage"]
+
+    class Meta:
+        verbose_name = _("standard page")

@@ -1,0 +1,40 @@
+import logging
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from wagtail.models import Page
+from wagtail.search.backends import get_search_backend
+
+logger = logging.getLogger(__name__)
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_search() -> None:
+    list(get_search_backend().search("healthz", Page)[:1])
+
+
+CHECKS = {"database": check_database, "search": check_search}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness and readiness for load balancers: 200 when every part answers, else 503."""
+    report, healthy = {}, True
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception:
+            logger.exception("Health check %s failed", name)
+            report[name] = "error"
+            healthy = False
+        else:
+            report[name] = "ok"
+    return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,118 @@
+from itertools import groupby
+
+from django import forms
+from django.forms.models import ModelChoiceIterator
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Topic
+
+from .models import Municipality, Profile
+
+
+class MunicipalitySelect(forms.Select):
+    """A plain <select> grouped by prefecture: usable without JavaScript (type-ahead, keyboard);
+    static/js/municipality-filter.js adds a box that narrows it by name or reading."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"data-municipality-filter": "", **(attrs or {})})
+
+
+class PrefectureGroupedIterator(ModelChoiceIterator):
+    """Yields one option group per prefecture, lazily, from a queryset ordered by code."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for prefecture, bodies in groupby(self.queryset, key=lambda m: m.prefecture):
+            yield (prefecture.display_name, [self.choice(m) for m in bodies])
+
+    def choice(self, obj):
+        return (obj.code, self.field.label_from_instance(obj))
+
+
+class MunicipalityChoiceField(forms.ModelChoiceField):
+    widget = MunicipalitySelect
+    iterator = PrefectureGroupedIterator
+
+    def __init__(self, **kwargs):
+        queryset = Municipality.objects.select_related("prefecture").order_by("code")
+        kwargs.setdefault("label", _("Municipality"))
+        kwargs.setdefault(
+            "help_text",
+            _("The local government you work for. Type its name or reading to narrow the list."),
+        )
+        kwargs.setdefault("empty_label", _("Choose your municipality"))
+        super().__init__(queryset=queryset, to_field_name="code", **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.kana}）"
+
+
+class SignupForm(forms.Form):
+    """Extra fields on allauth's sign-up form (ACCOUNT_SIGNUP_FORM_CLASS)."""
+
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=60,
+        help_text=_("How other members see you, e.g. 山田 太郎 or a nickname."),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    municipality = MunicipalityChoiceField()
+    job_title = forms.CharField(label=_("Job title"), max_length=100, required=False)
+
+    def signup(self, request, user):
+        profile = user.profile
+        profile.display_name = self.cleaned_data["display_name"]
+        profile.municipality = self.cleaned_data["municipality"]
+        profile.job_title = self.cleaned_data["job_title"]
+        profile.save()
+
+
+class ProfileForm(forms.ModelForm):
+    municipality = MunicipalityChoiceField(required=False)
+    expertise = forms.ModelMultipleChoiceField(
+        label=_("Areas of expertise"),
+        queryset=Topic.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Topics you have worked on and could help peers with."),
+    )
+
+    class Meta:
+        model = Profile
+        fields = [
+            "display_name",
+            "municipality",
+            "department",
+            "job_title",
+            "bio",
+            "expertise",
+            "is_public",
+            "open_to_questions",
+        ]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 5})}
+
+
+class DirectoryFilterForm(forms.Form):
+    """The peer directory's filters. Choices come from the rows the page shows anyway, so an
+    odd value in the query string is dropped without reaching the database."""
+
+    prefecture = forms.ChoiceField(label=_("Prefecture"), required=False)
+    topic = forms.ChoiceField(label=_("Area of expertise"), required=False)
+    open = forms.BooleanField(label=_("Open to questions only"), required=False)
+
+    def __init__(self, data, *, prefectures, topics):
+        super().__init__(data, label_suffix="")
+        self.fields["prefecture"].choices = [("", _("All prefectures"))] + [
+            (p.code, p.display_name) for p in prefectures
+        ]
+        self.fields["topic"].choices = [("", _("All topics"))] + [(t.slug, t.name) for t in topics]
+
+    def filters(self) -> dict:
+        """The valid filters only: an invalid one is ignored rather than failing the page."""
+        self.is_valid()
+        return {
+            name: self.cleaned_data[name]
+            for name in self.fields
+            if name not in self.errors and self.cleaned_data.get(name)
+        }

@@ -1,0 +1,72 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from core.models import Topic
+
+from .forms import DirectoryFilterForm, ProfileForm
+from .models import Prefecture, Profile
+
+DIRECTORY_PAGE_SIZE = 30
+
+
+def _profiles():
+    return Profile.objects.select_related("municipality__prefecture", "user").prefetch_related(
+        Prefetch("expertise", queryset=Topic.objects.order_by("sort_order", "name_ja"))
+    )
+
+
+@login_required
+def me(request):
+    return redirect(request.user.profile)
+
+
+def profile_detail(request, pk):
+    profile = get_object_or_404(_profiles().visible_to(request.user), pk=pk)
+    return render(
+        request,
+        "people/profile_detail.html",
+        {"profile": profile, "is_owner": profile.user_id == request.user.pk},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request, pk):
+    profile = get_object_or_404(Profile, pk=pk)
+    # Only the owner edits a profile; staff manage accounts in the admin.
+    if profile.user_id != request.user.pk:
+        raise PermissionDenied
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your profile has been saved."))
+        return redirect(profile)
+    return render(request, "people/profile_edit.html", {"form": form, "profile": profile})
+
+
+def directory(request):
+    form = DirectoryFilterForm(
+        request.GET, prefectures=Prefecture.objects.all(), topics=Topic.objects.all()
+    )
+    filters = form.filters()
+    profiles = _profiles().public().order_by("display_name", "pk")
+    if "prefecture" in filters:
+        profiles = profiles.filter(municipality__prefecture__code=filters["prefecture"])
+    if "topic" in filters:
+        profiles = profiles.filter(expertise__slug=filters["topic"])
+    if "open" in filters:
+        profiles = profiles.filter(open_to_questions=True)
+    page = Paginator(profiles, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "people/directory.html",
+        {"page_obj": page, "form": form, "querystring": query.urlencode()},
+    )

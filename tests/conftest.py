@@ -1,0 +1,41 @@
+import pytest
+from django.core.cache import cache
+from wagtail.models import Locale, Page, Site
+
+from core.translation import ensure_translation
+from tests.factories import HomePageFactory
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate limits and cool-downs live in the cache: each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def locales(db):
+    return (
+        Locale.objects.get_or_create(language_code="ja")[0],
+        Locale.objects.get_or_create(language_code="en")[0],
+    )
+
+
+@pytest.fixture
+def home_page(locales):
+    """A Japanese home page with its English translation, as the default site's root."""
+    _locale_ja, locale_en = locales
+    root = Page.get_first_root_node()
+    for placeholder in root.get_children().exact_type(Page):
+        placeholder.delete()
+    home = HomePageFactory(parent=root)
+    Site.objects.update_or_create(
+        is_default_site=True, defaults={"hostname": "localhost", "port": 80, "root_page": home}
+    )
+    ensure_translation(
+        home,
+        locale_en,
+        {"title": "Municipal CIO Academy", "lead": "A place where officials help each other."},
+    )
+    return home
