@@ -68,7 +68,9 @@ def test_signup_verification_email_then_login(client):
     assert len(mail.outbox) == 1  # allauth does not resend within its cool-down
     message = mail.outbox[0]
     assert message.to == ["tanaka@town.example.jp"]
-    assert message.subject.startswith("[自治体CIOアカデミー]")
+    assert message.subject.startswith("[自治体CIOアカデミー] ")
+    assert "自治体CIOアカデミー" in message.body.splitlines()[0]
+    assert "田中 一郎" in message.body  # the display name, not the generated username
     assert re.search(r"[ぁ-んァ-ン]", message.body), "the e-mail is in Japanese"
 
     url = confirmation_url(message)
@@ -91,7 +93,9 @@ def test_english_signup_sends_the_email_in_english(client):
     response = client.post("/en/accounts/signup/", signup_data(municipality))
     assert response.status_code == 302
     assert response["Location"] == "/en/accounts/confirm-email/"
+    assert mail.outbox[0].subject.startswith("[Municipal CIO Academy] ")
     body = mail.outbox[0].body
+    assert body.startswith("Hello from Municipal CIO Academy!")
     assert "confirm" in body.lower()
     assert not re.search(r"[ぁ-ん]", body.replace("自治体CIOアカデミー", ""))
     assert "/en/accounts/confirm-email/" in body

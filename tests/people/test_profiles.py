@@ -135,3 +135,16 @@ def test_directory_query_count_does_not_grow_with_the_data(
     make_public_people(25)
     with django_assert_num_queries(len(small.captured_queries)):
         client.get("/people/")
+
+
+def test_profile_page_query_count_does_not_grow_with_topics(
+    client, owner, django_assert_num_queries, django_assert_max_num_queries
+):
+    Profile.objects.filter(user=owner).update(is_public=True)
+    owner.profile.expertise.set([TopicFactory()])
+    url = owner.profile.get_absolute_url()
+    with django_assert_max_num_queries(6) as few:
+        client.get(url)
+    owner.profile.expertise.set([TopicFactory() for _ in range(15)])
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(url)
