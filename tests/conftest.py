@@ -39,3 +39,12 @@ def home_page(locales):
         {"title": "Municipal CIO Academy", "lead": "A place where officials help each other."},
     )
     return home
+
+
+@pytest.fixture(autouse=True)
+def search_index(settings, tmp_path):
+    """Each test writes to a search index of its own."""
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.backends.whoosh", "PATH": str(tmp_path / "search_index")}
+    }
+    return tmp_path / "search_index"

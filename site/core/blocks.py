@@ -14,6 +14,7 @@ class HeadingBlock(blocks.StructBlock):
         label=_("Level"),
         choices=[("h2", _("Section (h2)")), ("h3", _("Subsection (h3)"))],
         default="h2",
+        search_index=False,
     )
 
     class Meta:
@@ -42,6 +43,7 @@ class CalloutBlock(blocks.StructBlock):
         label=_("Kind"),
         choices=[("info", _("Note")), ("tip", _("Tip")), ("warning", _("Caution"))],
         default="info",
+        search_index=False,
     )
     title = blocks.CharBlock(label=_("Title"), required=False, max_length=120)
     text = blocks.RichTextBlock(label=_("Text"), features=["bold", "italic", "link", "ul", "ol"])
@@ -56,7 +58,7 @@ class FigureBlock(blocks.StructBlock):
     value = blocks.CharBlock(label=_("Figure"), max_length=40, help_text=_("e.g. 292団体, 73.7%"))
     label = blocks.CharBlock(label=_("What it counts"), max_length=200)
     source = blocks.CharBlock(label=_("Source"), required=False, max_length=200)
-    source_url = blocks.URLBlock(label=_("Source URL"), required=False)
+    source_url = blocks.URLBlock(label=_("Source URL"), required=False, search_index=False)
 
 
 class FiguresBlock(blocks.StructBlock):
@@ -78,6 +80,7 @@ class LinkCardBlock(blocks.StructBlock):
         required=False,
         max_length=200,
         help_text=_("A path on this site such as /people/, used when no page is chosen."),
+        search_index=False,
     )
 
     class Meta:

@@ -17,7 +17,11 @@ def check_database() -> None:
 
 
 def check_search() -> None:
-    list(get_search_backend().search("healthz", Page)[:1])
+    backend = get_search_backend()
+    if hasattr(backend, "check_health"):
+        backend.check_health()
+    else:
+        list(backend.search("healthz", Page)[:1])
 
 
 CHECKS = {"database": check_database, "search": check_search}

@@ -4,6 +4,7 @@ environment (see the configuration table in README.md)."""
 from pathlib import Path
 
 import environ
+from search.settings import search_backend_settings
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 SITE_DIR = BASE_DIR / "site"
@@ -21,6 +22,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "core",
     "people",
+    "search",
     "curriculum",
     "wagtail.api.v2",
     "wagtail.contrib.forms",
@@ -198,9 +200,10 @@ if MEDIA_S3_BUCKET:
     }
 
 SEARCH_INDEX_DIR = Path(env("SEARCH_INDEX_DIR", default=str(VAR_DIR / "search_index")))
-WAGTAILSEARCH_BACKENDS = {
-    "default": {"BACKEND": "wagtail.search.backends.database"},
-}
+# whoosh (embedded, Japanese-aware: the default), database (Wagtail's own), or a cluster:
+# opensearch / elasticsearch at SEARCH_URL with the kuromoji analyzer (see search/settings.py).
+SEARCH_BACKEND = env("SEARCH_BACKEND", default="whoosh")
+WAGTAILSEARCH_BACKENDS = {"default": search_backend_settings(SEARCH_BACKEND, env, SEARCH_INDEX_DIR)}
 
 WAGTAIL_SITE_NAME = "自治体CIOアカデミー"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")

@@ -15,4 +15,14 @@ STATIC_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-static-"))
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-media-"))
 SEARCH_INDEX_DIR = Path(tempfile.mkdtemp(prefix="cio-test-index-"))
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "search.backends.whoosh", "PATH": str(SEARCH_INDEX_DIR)}
+}
 WAGTAILADMIN_BASE_URL = "http://testserver"
+
+# django-modelsearch's own test models (books, novels, authors, animals in a tree) give the search
+# backend contract suite a rich set of search_fields to run against.
+INSTALLED_APPS = [*INSTALLED_APPS, "modelsearch.test.testapp"]  # noqa: F405
+# Its migrations depend on modelsearch's own app, which Wagtail replaces: its tables are
+# created directly.
+MIGRATION_MODULES = {"searchtests": None}

@@ -1,0 +1,18 @@
+from django.utils.translation import gettext_lazy as _
+from search.registry import SearchableType, register
+from wagtail.models import Locale, Page
+
+
+def live_pages_in_active_language(request):
+    return Page.objects.live().filter(locale=Locale.get_active()).specific()
+
+
+register(
+    SearchableType(
+        name="page",
+        label=_("Page"),
+        queryset=live_pages_in_active_language,
+        title=lambda page: page.title,
+        order=900,
+    )
+)
