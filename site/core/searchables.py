@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
-from search.registry import SearchableType, register
 from wagtail.models import Locale, Page
+
+from search.registry import SearchableType, register
 
 
 def live_pages_in_active_language(request):

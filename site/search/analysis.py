@@ -24,6 +24,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from whoosh.analysis import Composable, Token, Tokenizer
 from whoosh.lang.porter import stem
@@ -111,26 +112,48 @@ class Term:
 
 
 def morphological_terms(text: str, stem_latin: bool = True) -> Iterator[Term]:
-    """Index terms of already-normalised text with their character offsets in it."""
-    for chunk_start, chunk in chunks(text):
-        position = 0
-        for piece in SCRIPT_SPLIT.split(chunk):
-            if not piece:
+    """Index terms of already-normalised text with their character offsets in it.
+
+    Text is analysed a line at a time through a cache: a document's text reaches the index twice
+    (in its own field and in the all-fields one), and Sudachi is the slow part of indexing."""
+    offset = 0
+    for line in text.split("\n"):
+        if len(line) > MAX_CHUNK_CHARS:
+            pieces = [(start, _analyse(piece, stem_latin)) for start, piece in chunks(line)]
+        else:
+            pieces = [(0, _cached_analysis(line, stem_latin))]
+        for start, terms in pieces:
+            for term_text, term_start, term_end in terms:
+                yield Term(term_text, offset + start + term_start, offset + start + term_end)
+        offset += len(line) + 1
+
+
+@lru_cache(maxsize=16_384)
+def _cached_analysis(line: str, stem_latin: bool) -> tuple[tuple[str, int, int], ...]:
+    return _analyse(line, stem_latin)
+
+
+def _analyse(text: str, stem_latin: bool) -> tuple[tuple[str, int, int], ...]:
+    terms = []
+    position = 0
+    for piece in SCRIPT_SPLIT.split(text):
+        if not piece:
+            continue
+        offset = position
+        position += len(piece)
+        if LATIN_WORD.fullmatch(piece):
+            terms.append((stem(piece) if stem_latin else piece, offset, offset + len(piece)))
+            continue
+        if not CJK_RUN.search(piece):
+            continue
+        for morpheme in sudachi().tokenize(piece):
+            if morpheme.part_of_speech()[0] not in CONTENT_POS:
                 continue
-            offset = chunk_start + position
-            position += len(piece)
-            if LATIN_WORD.fullmatch(piece):
-                yield Term(stem(piece) if stem_latin else piece, offset, offset + len(piece))
+            base = morpheme.normalized_form()
+            if base in STOP_BASE_FORMS or not CJK_RUN.search(base):
                 continue
-            if not CJK_RUN.search(piece):
-                continue
-            for morpheme in sudachi().tokenize(piece):
-                if morpheme.part_of_speech()[0] not in CONTENT_POS:
-                    continue
-                base = morpheme.normalized_form()
-                if base in STOP_BASE_FORMS or not CJK_RUN.search(base):
-                    continue
-                yield Term(fold_kana(base), offset + morpheme.begin(), offset + morpheme.end())
+            terms.append((fold_kana(base), offset + morpheme.begin(), offset + morpheme.end()))
+    return tuple(terms)
 
 
 def autocomplete_terms(text: str) -> Iterator[Term]:

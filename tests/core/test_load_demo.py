@@ -8,6 +8,7 @@ from wagtail.models import Locale, Page, Revision, Site
 
 from core.models import HomePage, Topic
 from people.models import Municipality, Prefecture, Profile
+from search.models import SynonymGroup
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -23,6 +24,7 @@ COUNTED = [
     Municipality,
     Prefecture,
     Profile.expertise.through,
+    SynonymGroup,
 ]
 
 
@@ -41,6 +43,7 @@ def test_load_demo_builds_the_site_and_is_idempotent(client):
     first = row_counts()
     assert first["people.User"] == 4
     assert first["core.Topic"] >= 20
+    assert first["sitesearch.SynonymGroup"] >= 20
     assert first["people.Municipality"] == 47 + 1916
     assert "learner@example.jp" in output
 

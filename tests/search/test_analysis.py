@@ -1,6 +1,7 @@
 """Each normalisation the analyzers promise, on real-looking municipal text."""
 
 import pytest
+
 from search.analysis import (
     BigramAnalyzer,
     MorphologicalAnalyzer,

@@ -4,6 +4,7 @@ environment (see the configuration table in README.md)."""
 from pathlib import Path
 
 import environ
+
 from search.settings import search_backend_settings
 
 BASE_DIR = Path(__file__).resolve().parents[3]

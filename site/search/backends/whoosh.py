@@ -32,7 +32,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
+from django.db.models.sql import Query
+from django.db.models.sql.constants import MULTI, SINGLE
 from django.utils import timezone
 from modelsearch.backends.base import (
     BaseIndex,
@@ -94,6 +96,7 @@ DATE_TYPES = {"DateField", "DateTimeField"}
 BIGRAM_WEIGHT = 0.5
 WRITER_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up
 WRITE_ATTEMPTS = 5
+BIGRAM_FALLBACK_BELOW = 10
 
 
 def build_schema() -> wf.Schema:
@@ -393,7 +396,7 @@ class WhooshIndexRebuilder:
 
 class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
     DEFAULT_OPERATOR = "or"
-    autocomplete = False
+    with_bigrams = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -429,8 +432,20 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         column = mapping.filter_column(field, prefix, multi=many)
         return self._lookup_query(column, lookup, value)
 
+    def _resolve_subquery(self, lookup, value):
+        """A filter such as ``id__in=OtherModel.objects.values("pk")`` holds a SQL query:
+        the index needs its values."""
+        if not isinstance(value, Query):
+            return value
+        compiler = value.get_compiler(self.queryset._db or DEFAULT_DB_ALIAS)
+        if lookup == "in":
+            return [row[0] for chunk in compiler.execute_sql(result_type=MULTI) for row in chunk]
+        row = compiler.execute_sql(result_type=SINGLE)
+        return row[0] if row else None
+
     def _lookup_query(self, column, lookup, value):
         kind = column.rsplit("__", 1)[1]
+        value = self._resolve_subquery(lookup, value)
         if lookup == "isnull":
             is_null = wq.Term("doc_nulls", column)
             return is_null if value else wq.AndNot(wq.Every(), is_null)
@@ -523,8 +538,15 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
                         boosts.add(float(field.boost))
         return [("doc_all", 1.0)] + [(boost_column(b), b) for b in sorted(boosts)]
 
-    def get_query(self):
+    def get_query(self, with_bigrams=True):
+        """The text query. Without bigrams it reads the query through the dictionary only;
+        with them, character sequences also match (parts of compounds, unknown words)."""
+        self.with_bigrams = with_bigrams
         return self._compile(self.query, boost=1.0)
+
+    @property
+    def has_text(self) -> bool:
+        return not isinstance(self.query, MatchAll)
 
     def _compile(self, query, boost):
         if isinstance(query, MatchAll):
@@ -589,7 +611,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             ]
             joined = wq.And(per_word) if operator == "and" else wq.Or(per_word)
             options.append(per_word[0] if len(per_word) == 1 else joined)
-        if bigrams:
+        if bigrams and self.with_bigrams:
             options.append(
                 wq.Or(
                     [
@@ -610,7 +632,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         for column, b in self.text_columns():
             if words:
                 options.append(_phrase(f"{column}__t", words, boost * b))
-            if bigrams:
+            if bigrams and self.with_bigrams:
                 options.append(_phrase(f"{column}__b", bigrams, boost * b * BIGRAM_WEIGHT))
         return wq.Or(options) if options else wq.NullQuery()
 
@@ -651,7 +673,7 @@ class WhooshAutocompleteQueryCompiler(WhooshSearchQueryCompiler):
         self._get_filters_from_queryset(check_only=True)
         list(self._get_order_by())
 
-    def get_query(self):
+    def get_query(self, with_bigrams=True):
         if isinstance(self.query, MatchAll):
             return wq.Every()
         if not isinstance(self.query, PlainText):
@@ -680,12 +702,30 @@ class WhooshAutocompleteQueryCompiler(WhooshSearchQueryCompiler):
 
 class WhooshSearchResults(BaseSearchResults):
     supports_facet = True
+    _query = None
+
+    def query(self, searcher):
+        """The dictionary reading of the query first; the bigram reading joins in only when the
+        first finds fewer than BIGRAM_FALLBACK_BELOW documents. Bigrams rescue what the dictionary
+        misses (ロックイン inside ベンダーロックイン) without pulling noise into good result lists,
+        and the cheap query answers most searches."""
+        if self._query is None:
+            compiler = self.query_compiler
+            query = compiler.get_query(with_bigrams=False)
+            if compiler.has_text:
+                found = searcher.search(
+                    query, filter=compiler.get_filter(), limit=BIGRAM_FALLBACK_BELOW
+                ).scored_length()
+                if found < BIGRAM_FALLBACK_BELOW:
+                    query = compiler.get_query(with_bigrams=True)
+            self._query = query
+        return self._query
 
     def _search(self, searcher, limit, **kwargs):
         compiler = self.query_compiler
         sortedby = compiler.get_sort()
         return searcher.search(
-            compiler.get_query(),
+            self.query(searcher),
             filter=compiler.get_filter(),
             limit=limit,
             sortedby=sortedby,
@@ -716,7 +756,7 @@ class WhooshSearchResults(BaseSearchResults):
         with self.backend.searcher() as searcher:
             compiler = self.query_compiler
             hits = searcher.search(
-                compiler.get_query(), filter=compiler.get_filter(), limit=1, scored=False
+                self.query(searcher), filter=compiler.get_filter(), limit=1, scored=False
             )
             total = len(hits)
         total -= self.start
@@ -739,7 +779,7 @@ class WhooshSearchResults(BaseSearchResults):
         counts: dict = {}
         with self.backend.searcher() as searcher:
             hits = searcher.search(
-                compiler.get_query(),
+                self.query(searcher),
                 filter=compiler.get_filter(),
                 limit=None,
                 scored=False,
@@ -798,13 +838,15 @@ class WhooshSearchBackend(BaseSearchBackend):
         return path
 
     def activate(self, path: Path):
-        """Points ``current`` at a generation (an atomic rename) and removes the older ones."""
+        """Points ``current`` at a generation (an atomic rename). The generation it replaces is
+        kept until the next swap, for searchers still reading it; older ones are removed."""
+        previous = Path(os.path.realpath(self.current_link)) if self.current_link.exists() else None
         temporary = self.root / f".current-{uuid.uuid4().hex}"
         os.symlink(path.name, temporary)
         os.replace(temporary, self.current_link)
         self.forget_searchers()
         for old in self.root.glob("gen-*"):
-            if old.name != path.name:
+            if old.name not in {path.name, previous.name if previous else None}:
                 shutil.rmtree(old, ignore_errors=True)
 
     def reset(self):
@@ -816,10 +858,7 @@ class WhooshSearchBackend(BaseSearchBackend):
     # Reading
 
     def forget_searchers(self):
-        cached = getattr(self._local, "searchers", None)
-        if cached:
-            for searcher in cached.values():
-                searcher.close()
+        # Dropped, not closed: a caller may still be reading from one (they close when freed).
         self._local.searchers = {}
 
     def searcher(self):
@@ -834,10 +873,11 @@ class WhooshSearchBackend(BaseSearchBackend):
                 stale.close()
             cache.clear()
             searcher = cache[path] = self.open_index(path).searcher()
-        else:
-            fresh = searcher.refresh()
-            if fresh is not searcher:
-                cache[path] = searcher = fresh
+        elif not searcher.up_to_date():
+            # A new searcher rather than searcher.refresh(): refresh reuses readers of unchanged
+            # segments and then misses deletions made in them since (whoosh3 3.54).
+            searcher.close()
+            searcher = cache[path] = self.open_index(path).searcher()
         return _Borrowed(searcher)
 
     # Writing goes through django-tasks so that no request waits on the index.

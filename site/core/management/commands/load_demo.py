@@ -16,6 +16,8 @@ from wagtail.models import Locale, Page, Site
 from core.models import HomePage, StandardPage, Topic
 from core.translation import ensure_translation
 from people.models import Municipality
+from search.models import SynonymGroup
+from search.synonyms import clear_cache as clear_synonym_cache
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 DEFAULT_DEMO_PASSWORD = "cio-demo-2026"
@@ -93,6 +95,7 @@ class Command(BaseCommand):
         call_command("import_municipalities", stdout=self.stdout)
         with transaction.atomic():
             self.load_topics()
+            self.load_synonyms()
             home_ja, home_en = self.load_pages()
             accounts = self.load_people()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
@@ -105,6 +108,16 @@ class Command(BaseCommand):
         topics = json.loads((FIXTURES / "topics.json").read_text(encoding="utf-8"))
         existing = set(Topic.objects.values_list("slug", flat=True))
         Topic.objects.bulk_create(Topic(**t) for t in topics if t["slug"] not in existing)
+
+    def load_synonyms(self):
+        groups = json.loads((FIXTURES / "synonyms.json").read_text(encoding="utf-8"))
+        known = {group.term_list()[0] for group in SynonymGroup.objects.all() if group.term_list()}
+        SynonymGroup.objects.bulk_create(
+            SynonymGroup(terms="\n".join(g["terms"]), note=g["note"])
+            for g in groups
+            if g["terms"][0] not in known
+        )
+        clear_synonym_cache()
 
     def load_pages(self):
         content = json.loads((FIXTURES / "demo" / "pages.json").read_text(encoding="utf-8"))

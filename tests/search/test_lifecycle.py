@@ -1,0 +1,172 @@
+"""The index follows the content: saves, publishing, deletion, full rebuilds, health."""
+
+from io import StringIO
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from wagtail.models import Page
+from wagtail.search.backends import get_search_backend
+
+from core.models import Topic
+from search.backends.whoosh import WhooshSearchBackend
+from tests.factories import StandardPageFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def topic_names(query):
+    return [t.name_ja for t in get_search_backend().search(query, Topic)]
+
+
+def test_saving_indexes_and_editing_reindexes(db):
+    topic = TopicFactory(name_ja="ガバメントクラウド移行", name_en="Government cloud")
+    assert topic_names("移行") == ["ガバメントクラウド移行"]
+    topic.name_ja = "標準化対応"
+    topic.save()
+    assert topic_names("移行") == []
+    assert topic_names("標準化") == ["標準化対応"]
+
+
+def test_deleting_removes_the_document(db):
+    topic = TopicFactory(name_ja="住民基本台帳")
+    assert topic_names("住民") == ["住民基本台帳"]
+    topic.delete()
+    with get_search_backend().searcher() as searcher:
+        from whoosh.query import Term
+
+        assert searcher.search(Term("doc_ct", "core.Topic"), limit=None).scored_length() == 0
+
+
+def test_writes_go_through_django_tasks(settings, db):
+    """With a queue that does not run tasks (as when the worker is busy), a save returns at
+    once and the index catches up when the task runs."""
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    TopicFactory(name_ja="電子申請")
+    assert default_task_backend.results  # the save queued its indexing and returned
+    assert topic_names("電子申請") == []  # nothing written until the tasks run
+    done = 0
+    while done < len(default_task_backend.results):  # run the queue as a worker would
+        result = default_task_backend.results[done]
+        result.task.call(*result.args, **result.kwargs)
+        done += 1
+    names = {r.task.name for r in default_task_backend.results}
+    assert {"insert_or_update_object_task", "index_objects"} <= names
+    assert topic_names("電子申請") == ["電子申請"]
+
+
+def test_publish_and_unpublish(home_page):
+    page = StandardPageFactory(parent=home_page, title="ペーパーレス会議", slug="paperless")
+    live = Page.objects.live()
+    assert [p.title for p in live.search("ペーパーレス")] == ["ペーパーレス会議"]
+    page.unpublish()
+    assert list(live.search("ペーパーレス")) == []
+    page.save_revision().publish()
+    assert [p.title for p in live.search("ペーパーレス")] == ["ペーパーレス会議"]
+
+
+def test_update_index_builds_beside_and_swaps_atomically(db, search_index):
+    TopicFactory(name_ja="調達仕様書")
+    backend = get_search_backend()
+    before = Path(backend.current_path())
+    with get_search_backend().searcher() as old_searcher:
+        call_command("update_index", stdout=StringIO())
+        # A searcher opened before the swap keeps answering from the old generation.
+        assert old_searcher.doc_count() >= 1
+    after = Path(get_search_backend().current_path())
+    assert after != before
+    # The replaced generation stays for readers until the next rebuild, then goes.
+    assert sorted(p.name for p in search_index.iterdir()) == sorted(
+        ["current", before.name, after.name]
+    )
+    call_command("update_index", stdout=StringIO())
+    latest = Path(get_search_backend().current_path())
+    assert not before.exists()
+    assert sorted(p.name for p in search_index.iterdir()) == sorted(
+        ["current", after.name, latest.name]
+    )
+    assert topic_names("仕様書") == ["調達仕様書"]
+
+
+def test_a_fresh_machine_gets_an_empty_index(settings, tmp_path):
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.backends.whoosh", "PATH": str(tmp_path / "new")}
+    }
+    assert list(get_search_backend().search("何か", Topic)) == []
+    assert (tmp_path / "new" / "current").is_symlink()
+
+
+def test_healthz_reports_a_broken_index(client, search_index):
+    assert client.get("/healthz").json()["search"] == "ok"
+    with mock.patch.object(
+        WhooshSearchBackend, "open_index", side_effect=OSError("index files missing")
+    ):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "search": "error"}
+
+
+@pytest.mark.parametrize(
+    ("name", "backend"),
+    [
+        ("whoosh", "search.backends.whoosh"),
+        ("database", "wagtail.search.backends.database"),
+        ("opensearch", "modelsearch.backends.opensearch2"),
+        ("elasticsearch", "modelsearch.backends.elasticsearch8"),
+    ],
+)
+def test_search_backend_setting_selects_the_backend(name, backend, tmp_path):
+    import environ
+
+    from search.settings import search_backend_settings
+
+    conf = search_backend_settings(name, environ.Env(), tmp_path)
+    assert conf["BACKEND"] == backend
+
+
+def test_cluster_settings_carry_the_japanese_analyzer():
+    import environ
+
+    from search.settings import search_backend_settings
+
+    env = environ.Env()
+    with mock.patch.dict("os.environ", {"SEARCH_URL": "https://search.internal:9200"}):
+        conf = search_backend_settings("opensearch", env, Path("/unused"))
+    assert conf["URLS"] == ["https://search.internal:9200"]
+    analysis = conf["INDEX_SETTINGS"]["settings"]["analysis"]
+    default = analysis["analyzer"]["default"]
+    assert analysis["tokenizer"][default["tokenizer"]]["type"] == "kuromoji_tokenizer"
+    assert analysis["char_filter"][default["char_filter"][0]]["type"] == "icu_normalizer"
+    assert {"kuromoji_baseform", "cjk_width", "lowercase"} <= set(default["filter"])
+
+
+def test_cluster_mapping_merges_with_modelsearchs_own_analyzers():
+    """The generated index body keeps modelsearch's n-gram analyzers beside ours."""
+    from modelsearch.backends.elasticsearchbase import ElasticsearchBaseSearchBackend
+    from modelsearch.utils import deep_update
+
+    from search.settings import JAPANESE_INDEX_SETTINGS
+
+    merged = deep_update({**ElasticsearchBaseSearchBackend.settings}, JAPANESE_INDEX_SETTINGS)
+    analyzers = merged["settings"]["analysis"]["analyzer"]
+    assert {"default", "ngram_analyzer", "edgengram_analyzer"} <= set(analyzers)
+
+
+def test_an_unknown_search_backend_is_a_configuration_error(tmp_path):
+    import environ
+
+    from search.settings import search_backend_settings
+
+    with pytest.raises(ValueError, match="SEARCH_BACKEND"):
+        search_backend_settings("solr", environ.Env(), tmp_path)
+
+
+@override_settings(WAGTAILSEARCH_BACKENDS={"default": {"BACKEND": "search.backends.whoosh"}})
+def test_the_index_defaults_to_search_index_dir(settings, tmp_path):
+    settings.SEARCH_INDEX_DIR = tmp_path / "from-setting"
+    backend = get_search_backend()
+    assert backend.root == tmp_path / "from-setting"
