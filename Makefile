@@ -4,22 +4,28 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve test test-postgres lint format messages compilemessages check-migrations clean
+.PHONY: help install run serve test test-postgres lint format messages compilemessages check-migrations bench bench-quick clean
 
 help:
 	@echo "make run      set up, load the demo data and serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test     set up and run every test"
 	@echo "make lint     ruff check and format check"
+	@echo "make bench    run the benchmarks (results in benchmarks/results/)"
 	@echo "make messages extract and compile translations (extracting needs GNU gettext)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	@touch $(BENCH_STAMP)
 
 install: $(STAMP)
 
@@ -46,6 +52,14 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Benchmarks write benchmarks/results/*.json and print their tables (about 25 minutes).
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/tokenizers.py
+	$(BIN)/python benchmarks/search_bench.py
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/search_bench.py --quick
 
 check-migrations: install
 	$(MANAGE) makemigrations --check --dry-run
