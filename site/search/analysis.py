@@ -47,6 +47,7 @@ HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 SMALL_TO_LARGE_KANA = str.maketrans("ァィゥェォヵヶッャュョヮ", "アイウエオカケツヤユヨワ")
 VU_SERIES = (("ヴァ", "バ"), ("ヴィ", "ビ"), ("ヴェ", "ベ"), ("ヴォ", "ボ"), ("ヴ", "ブ"))
 FINAL_LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])ー+(?![\u30a1-\u30fa])")
+LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])ー+")
 
 
 def normalize(text: str) -> str:
@@ -54,13 +55,21 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def fold_kana(text: str) -> str:
+def fold_kana(text: str, every_long_vowel: bool = False) -> str:
     """Folds spelling variants of kana that readers treat as the same word:
     hiragana → katakana (くらうど = クラウド), small kana → large (ウィンドウ = ウインドウ),
-    ヴ → バ行 (ヴェンダー = ベンダー), and a word-final long vowel dropped
-    (サーバー = サーバ, ウォーター = ウォータ, as in JIS Z 8301's spelling of technical terms)."""
+    ヴ → バ行 (ヴェンダー = ベンダー), and a word-final long vowel dropped (サーバー = サーバ,
+    as in JIS Z 8301's spelling of technical terms).
+
+    With ``every_long_vowel`` the mark goes inside words too (ウォーターフォール = ウォタフォル,
+    ベンダーロックイン = ベンダロックイン). The bigram field uses it: writers differ inside
+    compounds as well, and a stray match there costs little. Dictionary words keep it, or
+    サーバー would become サバ."""
+    pattern = LONG_VOWEL if every_long_vowel else FINAL_LONG_VOWEL
     # The long vowel goes first, while hiragana still marks where a katakana word ends.
-    text = FINAL_LONG_VOWEL.sub("", text).translate(HIRAGANA_TO_KATAKANA)
+    text = pattern.sub("", text).translate(HIRAGANA_TO_KATAKANA)
+    if every_long_vowel:  # a long vowel in a hiragana word is one too (すーぱー)
+        text = pattern.sub("", text)
     for before, after in VU_SERIES:
         text = text.replace(before, after)
     return text.translate(SMALL_TO_LARGE_KANA)
@@ -165,7 +174,7 @@ def autocomplete_terms(text: str) -> Iterator[Term]:
 def bigram_terms(text: str) -> Iterator[Term]:
     """Overlapping character pairs of kana/kanji runs (a lone character stands alone), and Latin
     words whole, from already-normalised text."""
-    folded = fold_kana(text)
+    folded = fold_kana(text, every_long_vowel=True)
     # Folding can drop a long-vowel mark, so offsets are kept against the folded text only when
     # the lengths agree; otherwise they are approximate, which only affects highlighting.
     for match in re.finditer(rf"{CJK_RUN.pattern}|{LATIN_WORD.pattern}", folded):

@@ -48,10 +48,19 @@ def test_variants_analyse_to_the_same_words(one, other):
         ("ウォータ", "ウォーター"),
         ("ウィンドウ", "ウインドウ"),
         ("ヴェンダー", "ベンダー"),
+        ("ウォータフォール", "ウォーターフォール"),  # a long vowel inside a compound
+        ("ベンダロックイン", "ベンダーロックイン"),
+        ("すーぱー", "スーパー"),
     ],
 )
 def test_variants_analyse_to_the_same_bigrams(one, other):
     assert bigrams(one) == bigrams(other)
+
+
+def test_dictionary_words_keep_a_long_vowel_inside_the_word():
+    # Only the bigram field drops it inside words: サーバー must not read as サバ (mackerel).
+    assert words("サーバー") == ["サーバ"]
+    assert words("ウォーターフォール") != words("ウォタフォル")
 
 
 def test_compounds_are_split_into_searchable_words():

@@ -9,12 +9,15 @@ from django.core.management import call_command
 from django.test import override_settings
 from wagtail.models import Page
 from wagtail.search.backends import get_search_backend
+from whoosh.multiproc import MpWriter
 
 from core.models import Topic
 from search.backends.whoosh import WhooshSearchBackend
 from tests.factories import StandardPageFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
+
+MpWriterInit = MpWriter.__init__
 
 
 def topic_names(query):
@@ -170,3 +173,46 @@ def test_the_index_defaults_to_search_index_dir(settings, tmp_path):
     settings.SEARCH_INDEX_DIR = tmp_path / "from-setting"
     backend = get_search_backend()
     assert backend.root == tmp_path / "from-setting"
+
+
+def test_a_rebuild_indexes_every_object_once(db, search_index):
+    """A rebuild adds documents without looking for ones to replace: that holds only if each
+    object comes once, multi-table subclasses (Book → Novel) included."""
+    from modelsearch.test.testapp import models as m
+    from whoosh.query import Every
+
+    book = m.Book.objects.create(
+        title="Learning Python", publication_date="2013-06-01", number_of_pages=1600
+    )
+    m.Novel.objects.create(
+        title="ノルウェイの森", publication_date="1987-09-04", number_of_pages=296, setting="東京"
+    )
+    call_command("update_index", stdout=StringIO())
+    with get_search_backend().searcher() as searcher:
+        ids = [hit["doc_id"] for hit in searcher.search(Every(), limit=None)]
+    assert len(ids) == len(set(ids))
+    assert f"searchtests.book:{book.pk}" in ids
+    assert len([i for i in ids if i.startswith("searchtests.book:")]) == 2
+
+
+def test_a_large_rebuild_runs_in_worker_processes(settings, search_index, db):
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.backends.whoosh", "PATH": str(search_index), "PROCESSES": 2}
+    }
+    # More than one batch of documents (200), so that the workers, not this process, index them.
+    Topic.objects.bulk_create(
+        Topic(name_ja=f"文書管理システム{i}号", name_en="", slug=f"document-{i}")
+        for i in range(450)
+    )
+    TopicFactory(name_ja="ベンダーロックイン対策", slug="lock-in")
+    with (
+        mock.patch("search.backends.whoosh.PARALLEL_BUILD_FROM", 100),
+        mock.patch("whoosh.multiproc.MpWriter.__init__", autospec=True) as parallel,
+    ):
+        parallel.side_effect = MpWriterInit
+        call_command("update_index", stdout=StringIO())
+    assert parallel.call_args.kwargs["procs"] == 2
+    assert topic_names("ロックイン") == ["ベンダーロックイン対策"]
+    assert get_search_backend().search("文書管理", Topic).count() == 450
+    with get_search_backend().searcher() as searcher:
+        assert len(searcher.reader().leaf_readers()) >= 2  # one segment per worker, not merged

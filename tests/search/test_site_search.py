@@ -72,6 +72,7 @@ def test_json_has_exactly_the_documented_shape(client, pages):
         ("rpa", "rpa"),
         ("ＲＰＡ", "rpa"),
         ("ロックイン", "rfp"),
+        ("ベンダロックイン", "rfp"),
         ("住民税 自動化", "rpa"),
         ('"所在地と準拠法"', "cloud-risk"),
     ],

@@ -11,8 +11,9 @@ suffix that says how the field is analysed or stored:
 
 ``doc_all__t``/``doc_all__b`` hold every searchable text of a document and
 ``doc_boost_<b>__t``/``__b`` the text of fields boosted by ``b``, so a search over all fields is
-a handful of field queries whatever the number of models. Filters become Whoosh queries passed as
-``filter=`` (they never change scores). The index lives in generations under ``PATH``; a
+a handful of field queries whatever the number of models. A field's own column has no bigram
+reading (see :func:`has_bigrams`). Filters become Whoosh queries that restrict the text query
+without changing scores (:class:`Restricted`). The index lives in generations under ``PATH``; a
 ``current`` symlink names the live one, so a full rebuild is written beside it and swapped in
 atomically.
 """
@@ -55,6 +56,7 @@ from modelsearch.index import (
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 from whoosh import fields as wf
 from whoosh import index as windex
+from whoosh import matching as wm
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.index import LockError
@@ -97,6 +99,13 @@ BIGRAM_WEIGHT = 0.5
 WRITER_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up
 WRITE_ATTEMPTS = 5
 BIGRAM_FALLBACK_BELOW = 10
+# In a query of several words, a word in more than this share of the documents is "common"
+# (see any_word_query); never in an index of fewer than COMMON_WORD_MIN_DOCUMENTS / share.
+COMMON_WORD_SHARE = 0.05
+COMMON_WORD_MIN_DOCUMENTS = 50
+# A full rebuild of at least this many documents is spread over several processes: below it,
+# starting them (each loads the Sudachi dictionary) costs more than it saves.
+PARALLEL_BUILD_FROM = 2_000
 
 
 def build_schema() -> wf.Schema:
@@ -120,6 +129,13 @@ def build_schema() -> wf.Schema:
 
 def boost_column(boost) -> str:
     return "doc_boost_" + str(float(boost)).replace(".", "_")
+
+
+def has_bigrams(column) -> bool:
+    """Only the all-fields and boost columns get a bigram reading. A field's own column
+    (searched when a query names ``fields``) is read through the dictionary alone: bigrams are
+    most of an index's postings, and a second copy of them per field would double the build."""
+    return column.startswith("doc_")
 
 
 def _as_datetime(value):
@@ -219,7 +235,8 @@ class WhooshMapping:
                 doc["doc_ac__b"] = text
             else:
                 doc[f"{column}__t"] = text
-                doc[f"{column}__b"] = text
+                if has_bigrams(column):
+                    doc[f"{column}__b"] = text
         if nulls:
             doc["doc_nulls"] = " ".join(nulls)
         return doc
@@ -307,6 +324,7 @@ class WhooshIndex(BaseIndex):
         self.path = path
         self.batch = batch
         self._writer = None
+        self.expected_documents = 0
 
     def get_key(self):
         return str(self.backend.root)
@@ -319,7 +337,8 @@ class WhooshIndex(BaseIndex):
         return self.backend.open_index(self.directory)
 
     def add_model(self, model):
-        pass
+        if self.batch:
+            self.expected_documents += model.get_indexed_objects().count()
 
     def refresh(self):
         self.backend.forget_searchers()
@@ -330,9 +349,7 @@ class WhooshIndex(BaseIndex):
     def _write(self, action):
         if self.batch:
             if self._writer is None:
-                self._writer = self.open().writer(
-                    limitmb=256, compound=False, timeout=WRITER_TIMEOUT, delay=0.05
-                )
+                self._writer = self._batch_writer()
             action(self._writer)
             return
         for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -355,15 +372,29 @@ class WhooshIndex(BaseIndex):
             writer.commit()
             return
 
+    def _batch_writer(self):
+        """One writer for a whole rebuild. A large rebuild runs the analysis in worker processes
+        (started with "spawn": a forked copy of a threaded server process can deadlock), and
+        keeps their segments rather than merging them into one, which would rewrite every
+        posting once more."""
+        options = {"limitmb": 256, "compound": False, "timeout": WRITER_TIMEOUT, "delay": 0.05}
+        processes = self.backend.processes
+        if processes > 1 and self.expected_documents >= PARALLEL_BUILD_FROM:
+            options.update(procs=processes, multisegment=True, start_method="spawn", batchsize=200)
+        return self.open().writer(**options)
+
     def add_items(self, model, items):
         mapping = WhooshMapping(model)
         documents = [mapping.get_document(item) for item in items]
         if not documents:
             return
 
+        # A rebuild writes into an empty generation, once per object: nothing to replace.
+        add = "add_document" if self.batch else "update_document"
+
         def write(writer):
             for document in documents:
-                writer.update_document(**document)
+                getattr(writer, add)(**document)
 
         self._write(write)
 
@@ -397,6 +428,7 @@ class WhooshIndexRebuilder:
 class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
     DEFAULT_OPERATOR = "or"
     with_bigrams = True
+    searcher = None  # set while compiling for a search: term statistics shape the query
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -448,7 +480,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         value = self._resolve_subquery(lookup, value)
         if lookup == "isnull":
             is_null = wq.Term("doc_nulls", column)
-            return is_null if value else wq.AndNot(wq.Every(), is_null)
+            return is_null if value else wq.Not(is_null)
         if lookup in {"exact", "iexact"} and value is None:
             return wq.Term("doc_nulls", column)
         if lookup == "exact":
@@ -499,21 +531,49 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         return wq.NullQuery()
 
     def _connect_filters(self, filters, connector, negated):
-        filters = [f for f in filters if f is not None]
-        if not filters:
-            combined = wq.Every()
-        elif len(filters) == 1:
-            combined = filters[0]
+        # None stands for "every document": it is never built as a query, because Whoosh would
+        # list every document number to match it.
+        if connector == "OR" and any(f is None for f in filters):
+            combined = None
         else:
-            combined = wq.And(filters) if connector == "AND" else wq.Or(filters)
-        return wq.AndNot(wq.Every(), combined) if negated else combined
+            filters = [f for f in filters if f is not None]
+            if not filters:
+                combined = None
+            elif len(filters) == 1:
+                combined = filters[0]
+            else:
+                combined = wq.And(filters) if connector == "AND" else wq.Or(filters)
+        if negated:
+            return wq.NullQuery() if combined is None else wq.Not(combined)
+        return combined
 
-    def get_filter(self):
-        content_type = wq.Term("doc_ct", self.mapping.get_content_type())
+    def get_filter(self, searcher):
+        """The documents the queryset allows, or None for all of them. The content type is left
+        out when every document in the index has it (a search on the only indexed model)."""
+        content_type = self.mapping.get_content_type()
+        filters = []
+        if searcher.doc_frequency("doc_ct", content_type) < searcher.doc_count_all():
+            filters.append(wq.Term("doc_ct", content_type))
         queryset_filter = self._get_filters_from_queryset()
-        if queryset_filter is None:
-            return content_type
-        return wq.And([content_type, queryset_filter])
+        if queryset_filter is not None:
+            filters.append(queryset_filter)
+        if not filters:
+            return None
+        return filters[0] if len(filters) == 1 else wq.And(filters)
+
+    def get_search_query(self, searcher, with_bigrams):
+        """The text query restricted to the documents the queryset allows, by
+        :class:`Restricted` rather than Whoosh's ``filter=`` argument: a filter is turned into a
+        set of every allowed document number on each search, while ``Restricted`` only steps
+        through the allowed documents that the text query reaches."""
+        self.searcher = searcher
+        text = self.get_query(with_bigrams=with_bigrams)
+        restriction = self.get_filter(searcher)
+        if restriction is None:
+            return text
+        if isinstance(text, wq.Every):
+            return restriction
+        return Restricted(text, restriction)
 
     # Text
 
@@ -563,7 +623,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         if isinstance(query, Or):
             return wq.Or([self._compile(q, boost) for q in query.subqueries])
         if isinstance(query, Not):
-            return wq.AndNot(wq.Every(), self._compile(query.subquery, boost))
+            return wq.Not(self._compile(query.subquery, boost))
         raise NotImplementedError(f"{type(query).__name__} queries are not supported by Whoosh")
 
     def chunk_alternatives(self, chunk: str) -> list[str]:
@@ -604,25 +664,54 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         words = [term.text for term in morphological_terms(normalize(chunk))]
         bigrams = [term.text for term in bigram_terms(normalize(chunk))]
         options = []
+        words = list(dict.fromkeys(words))  # 工程 … 工程: once is enough
         if words:
-            per_word = [
-                wq.Or([wq.Term(f"{column}__t", word, boost=boost * b) for column, b in columns])
-                for word in words
-            ]
-            joined = wq.And(per_word) if operator == "and" else wq.Or(per_word)
-            options.append(per_word[0] if len(per_word) == 1 else joined)
-        if bigrams and self.with_bigrams:
+
+            def word_query(word):
+                return wq.Or(
+                    [wq.Term(f"{column}__t", word, boost=boost * b) for column, b in columns]
+                )
+
+            if operator == "and" or len(words) == 1:
+                per_word = [word_query(word) for word in words]
+                options.append(per_word[0] if len(per_word) == 1 else wq.And(per_word))
+            else:
+                options.append(self.any_word_query(words, word_query))
+        bigram_columns = [(column, b) for column, b in columns if has_bigrams(column)]
+        if bigrams and self.with_bigrams and bigram_columns:
             options.append(
                 wq.Or(
                     [
                         _phrase(f"{column}__b", bigrams, boost * b * BIGRAM_WEIGHT)
-                        for column, b in columns
+                        for column, b in bigram_columns
                     ]
                 )
             )
         if not options:
             return None
         return options[0] if len(options) == 1 else wq.Or(options)
+
+    def any_word_query(self, words, word_query):
+        """Documents with any of the words, as Elasticsearch's common terms query reads them:
+        words found in more than COMMON_WORD_SHARE of the documents (開発, 方, 前) only add to the
+        score of documents that have a rarer word of the query. Scoring every document that
+        contains 開発 is most of the time of a long query and changes none of its top results."""
+        common = set()
+        if self.searcher is not None:
+            documents = self.searcher.doc_count_all()
+            cutoff = max(COMMON_WORD_SHARE * documents, COMMON_WORD_MIN_DOCUMENTS)
+            common = {w for w in words if self.searcher.doc_frequency("doc_all__t", w) > cutoff}
+        rare = [word_query(w) for w in words if w not in common]
+        frequent = [word_query(w) for w in words if w in common]
+        if not frequent:
+            return wq.Or(rare)
+        if not rare:
+            # Only common words (クラウド + サービス in クラウドサービス): documents with all of
+            # them. Fewer than enough, and the bigram reading takes over.
+            return wq.And(frequent)
+        rare_query = rare[0] if len(rare) == 1 else wq.Or(rare)
+        frequent_query = frequent[0] if len(frequent) == 1 else wq.Or(frequent)
+        return wq.AndMaybe(rare_query, frequent_query)
 
     def phrase_query(self, query_string, boost):
         text = normalize(query_string)
@@ -632,7 +721,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         for column, b in self.text_columns():
             if words:
                 options.append(_phrase(f"{column}__t", words, boost * b))
-            if bigrams and self.with_bigrams:
+            if bigrams and self.with_bigrams and has_bigrams(column):
                 options.append(_phrase(f"{column}__b", bigrams, boost * b * BIGRAM_WEIGHT))
         return wq.Or(options) if options else wq.NullQuery()
 
@@ -651,6 +740,27 @@ def _phrase(column, words, boost):
     if len(words) == 1:
         return wq.Term(column, words[0], boost=boost)
     return wq.Phrase(column, words, boost=boost)
+
+
+class _RequireMatcher(wm.RequireMatcher):
+    """whoosh3 3.54's RequireMatcher re-aligns its two sub-matchers after skipping blocks of low
+    quality even when they are already aligned or one is exhausted, and fails an assertion in
+    ``IntersectionMatcher._find_next``. This one re-aligns them only when they differ."""
+
+    def skip_to_quality(self, minquality):
+        skipped = self.a.skip_to_quality(minquality)
+        if self.a.is_active() and self.b.is_active() and self.a.id() != self.b.id():
+            self.child._find_next()
+        return skipped
+
+
+class Restricted(wq.Require):
+    """Documents of ``a`` that ``b`` allows, scored by ``a`` alone."""
+
+    def matcher(self, searcher, context=None):
+        scored = self.a.matcher(searcher, context)
+        required = self.b.matcher(searcher, searcher.boolean_context())
+        return _RequireMatcher(scored, required)
 
 
 class WhooshAutocompleteQueryCompiler(WhooshSearchQueryCompiler):
@@ -704,40 +814,42 @@ class WhooshSearchResults(BaseSearchResults):
     supports_facet = True
     _query = None
 
-    def query(self, searcher):
-        """The dictionary reading of the query first; the bigram reading joins in only when the
-        first finds fewer than BIGRAM_FALLBACK_BELOW documents. Bigrams rescue what the dictionary
-        misses (ロックイン inside ベンダーロックイン) without pulling noise into good result lists,
-        and the cheap query answers most searches."""
-        if self._query is None:
-            compiler = self.query_compiler
-            query = compiler.get_query(with_bigrams=False)
-            if compiler.has_text:
-                found = searcher.search(
-                    query, filter=compiler.get_filter(), limit=BIGRAM_FALLBACK_BELOW
-                ).scored_length()
-                if found < BIGRAM_FALLBACK_BELOW:
-                    query = compiler.get_query(with_bigrams=True)
-            self._query = query
-        return self._query
+    def _run(self, searcher, limit, **kwargs):
+        """Runs the search; returns the Whoosh query it settled on and its hits.
 
-    def _search(self, searcher, limit, **kwargs):
+        The dictionary reading of the query comes first; the bigram reading replaces it only when
+        the first finds fewer than BIGRAM_FALLBACK_BELOW documents. Bigrams rescue what the
+        dictionary misses (ロックイン inside ベンダーロックイン) without pulling noise into good
+        result lists, and the cheap query answers most searches. The choice is kept for the
+        count and facets of the same results."""
         compiler = self.query_compiler
         sortedby = compiler.get_sort()
-        return searcher.search(
-            self.query(searcher),
-            filter=compiler.get_filter(),
-            limit=limit,
-            sortedby=sortedby,
-            scored=sortedby is None,
-            terms=False,
-            **kwargs,
-        )
+
+        def run(query, limit):
+            return searcher.search(
+                query,
+                limit=limit,
+                sortedby=sortedby,
+                scored=sortedby is None,
+                terms=False,
+                **kwargs,
+            )
+
+        if self._query is not None:
+            return self._query, run(self._query, limit)
+        query = compiler.get_search_query(searcher, with_bigrams=False)
+        probe = None if limit is None else max(limit, BIGRAM_FALLBACK_BELOW)
+        hits = run(query, probe)
+        if compiler.has_text and hits.scored_length() < BIGRAM_FALLBACK_BELOW:
+            query = compiler.get_search_query(searcher, with_bigrams=True)
+            hits = run(query, limit)
+        self._query = query
+        return query, hits
 
     def _do_search(self):
         limit = self.stop if self.stop is not None else None
         with self.backend.searcher() as searcher:
-            hits = self._search(searcher, limit)
+            _query, hits = self._run(searcher, limit)
             rows = [(hit["doc_pk"], hit.score) for hit in hits[self.start : self.stop]]
         pks = [pk for pk, _score in rows]
         scores = dict(rows)
@@ -752,13 +864,15 @@ class WhooshSearchResults(BaseSearchResults):
             results.append(obj)
         return results
 
+    def _settled_query(self, searcher):
+        if self._query is None:
+            self._run(searcher, BIGRAM_FALLBACK_BELOW)
+        return self._query
+
     def _do_count(self):
         with self.backend.searcher() as searcher:
-            compiler = self.query_compiler
-            hits = searcher.search(
-                self.query(searcher), filter=compiler.get_filter(), limit=1, scored=False
-            )
-            total = len(hits)
+            query = self._settled_query(searcher)
+            total = len(searcher.search(query, limit=None, scored=False, terms=False))
         total -= self.start
         if self.stop is not None:
             total = min(total, self.stop - self.start)
@@ -779,8 +893,7 @@ class WhooshSearchResults(BaseSearchResults):
         counts: dict = {}
         with self.backend.searcher() as searcher:
             hits = searcher.search(
-                self.query(searcher),
-                filter=compiler.get_filter(),
+                self._settled_query(searcher),
                 limit=None,
                 scored=False,
                 groupedby={"facet": sorting.FieldFacet(column, allow_overlap=kind == "m")},
@@ -814,6 +927,7 @@ class WhooshSearchBackend(BaseSearchBackend):
     def __init__(self, params):
         super().__init__(params)
         self.root = Path(params.get("PATH") or settings.SEARCH_INDEX_DIR)
+        self.processes = int(params.get("PROCESSES") or min(os.cpu_count() or 1, 4))
         self.schema = build_schema()
 
     # Generations
