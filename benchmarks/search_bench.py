@@ -155,13 +155,21 @@ def corpus_rows(size: int, with_glossary: bool) -> list[dict]:
 
 
 def rss() -> int:
+    """The resident set size of this process and of the worker processes it started (a large
+    rebuild indexes in workers)."""
     import psutil
 
-    return psutil.Process().memory_info().rss
+    process = psutil.Process()
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += child.memory_info().rss
+    return total
 
 
 class PeakRSS:
-    """The highest resident set size of this process while the block runs, sampled."""
+    """The highest resident set size of this process and its workers while the block runs,
+    sampled."""
 
     def __init__(self):
         self.peak = 0

@@ -23,8 +23,8 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from whoosh.analysis import Composable, Token, Tokenizer
 from whoosh.lang.porter import stem
@@ -113,8 +113,7 @@ def sudachi():
     return tokenizer
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     text: str
     start: int
     end: int
@@ -156,13 +155,30 @@ def _analyse(text: str, stem_latin: bool) -> tuple[tuple[str, int, int], ...]:
         if not CJK_RUN.search(piece):
             continue
         for morpheme in sudachi().tokenize(piece):
-            if morpheme.part_of_speech()[0] not in CONTENT_POS:
+            pos_id = morpheme.part_of_speech_id()
+            carries_meaning = _CONTENT_POS_IDS.get(pos_id)
+            if carries_meaning is None:
+                carries_meaning = morpheme.part_of_speech()[0] in CONTENT_POS
+                _CONTENT_POS_IDS[pos_id] = carries_meaning
+            if not carries_meaning:
                 continue
-            base = morpheme.normalized_form()
-            if base in STOP_BASE_FORMS or not CJK_RUN.search(base):
-                continue
-            terms.append((fold_kana(base), offset + morpheme.begin(), offset + morpheme.end()))
+            word = _index_word(morpheme.normalized_form())
+            if word is not None:
+                terms.append((word, offset + morpheme.begin(), offset + morpheme.end()))
     return tuple(terms)
+
+
+# Part-of-speech ids of the dictionary → whether the part of speech carries meaning.
+_CONTENT_POS_IDS: dict[int, bool] = {}
+
+
+@lru_cache(maxsize=65_536)
+def _index_word(base_form: str) -> str | None:
+    """The indexed form of a base form, or None for light verbs and symbols (cached: a
+    vocabulary repeats far more than it grows)."""
+    if base_form in STOP_BASE_FORMS or not CJK_RUN.search(base_form):
+        return None
+    return fold_kana(base_form)
 
 
 def autocomplete_terms(text: str) -> Iterator[Term]:

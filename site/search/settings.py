@@ -47,7 +47,12 @@ CLUSTER_BACKENDS = {
 
 def search_backend_settings(name: str, env, index_dir: Path) -> dict:
     if name == "whoosh":
-        return {"BACKEND": "search.backends.whoosh", "PATH": str(index_dir)}
+        return {
+            "BACKEND": "search.backends.whoosh",
+            "PATH": str(index_dir),
+            "PROCESSES": env.int("SEARCH_BUILD_PROCESSES", default=0),  # 0: up to 4 CPUs
+            "BUILD_MEMORY_MB": env.int("SEARCH_BUILD_MEMORY_MB", default=0),  # 0: 512
+        }
     if name == "database":
         return {"BACKEND": "wagtail.search.backends.database"}
     if name in CLUSTER_BACKENDS:

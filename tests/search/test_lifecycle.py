@@ -131,6 +131,22 @@ def test_search_backend_setting_selects_the_backend(name, backend, tmp_path):
     assert conf["BACKEND"] == backend
 
 
+def test_build_settings_reach_the_whoosh_backend(tmp_path, monkeypatch):
+    import environ
+
+    from search.settings import search_backend_settings
+
+    monkeypatch.setenv("SEARCH_BUILD_PROCESSES", "3")
+    monkeypatch.setenv("SEARCH_BUILD_MEMORY_MB", "128")
+    backend = WhooshSearchBackend(search_backend_settings("whoosh", environ.Env(), tmp_path))
+    assert (backend.processes, backend.build_memory_mb) == (3, 128)
+    monkeypatch.delenv("SEARCH_BUILD_PROCESSES")
+    monkeypatch.delenv("SEARCH_BUILD_MEMORY_MB")
+    backend = WhooshSearchBackend(search_backend_settings("whoosh", environ.Env(), tmp_path))
+    assert 1 <= backend.processes <= 4
+    assert backend.build_memory_mb == 512
+
+
 def test_cluster_settings_carry_the_japanese_analyzer():
     import environ
 

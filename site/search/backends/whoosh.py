@@ -106,6 +106,7 @@ COMMON_WORD_MIN_DOCUMENTS = 50
 # A full rebuild of at least this many documents is spread over several processes: below it,
 # starting them (each loads the Sudachi dictionary) costs more than it saves.
 PARALLEL_BUILD_FROM = 2_000
+DEFAULT_BUILD_MEMORY_MB = 512
 
 
 def build_schema() -> wf.Schema:
@@ -377,7 +378,12 @@ class WhooshIndex(BaseIndex):
         (started with "spawn": a forked copy of a threaded server process can deadlock), and
         keeps their segments rather than merging them into one, which would rewrite every
         posting once more."""
-        options = {"limitmb": 256, "compound": False, "timeout": WRITER_TIMEOUT, "delay": 0.05}
+        options = {
+            "limitmb": self.backend.build_memory_mb,
+            "compound": False,
+            "timeout": WRITER_TIMEOUT,
+            "delay": 0.05,
+        }
         processes = self.backend.processes
         if processes > 1 and self.expected_documents >= PARALLEL_BUILD_FROM:
             options.update(procs=processes, multisegment=True, start_method="spawn", batchsize=200)
@@ -928,6 +934,10 @@ class WhooshSearchBackend(BaseSearchBackend):
         super().__init__(params)
         self.root = Path(params.get("PATH") or settings.SEARCH_INDEX_DIR)
         self.processes = int(params.get("PROCESSES") or min(os.cpu_count() or 1, 4))
+        # Postings a rebuild sorts in memory per process before it sorts through temporary files
+        # (Whoosh's estimate; the process grows to about twice it). More is faster: at 20,000
+        # documents 1,024 MB needed no temporary files and built 1.6 times as fast as 256 MB.
+        self.build_memory_mb = int(params.get("BUILD_MEMORY_MB") or DEFAULT_BUILD_MEMORY_MB)
         self.schema = build_schema()
 
     # Generations
