@@ -1,11 +1,16 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Locale, Page
 
-from search.registry import SearchableType, register
+from search.registry import SearchableType, page_models_with_their_own_type, register
 
 
 def live_pages_in_active_language(request):
-    return Page.objects.live().filter(locale=Locale.get_active()).specific()
+    """Pages that no other type claims (courses and lessons are listed as themselves)."""
+    pages = Page.objects.live().filter(locale=Locale.get_active())
+    claimed = page_models_with_their_own_type()
+    if claimed:
+        pages = pages.not_type(*claimed)
+    return pages.specific()
 
 
 register(

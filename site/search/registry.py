@@ -17,9 +17,11 @@ class SearchableType:
     queryset: Callable  # request -> queryset of the indexed model
     url: Callable = lambda obj, request: obj.get_url(request)
     title: Callable = lambda obj: str(obj)
-    topic_filter: str | None = None  # a FilterField holding Topic ids, for the topic facet
+    # The many-to-many field to Topic: the model declares FilterField(name) (the topic facet) and
+    # RelatedFields(name, [FilterField("slug")]) (the topic filter).
+    topic_filter: str | None = None
     order: int = 100
-    excluded_models: tuple = field(default=())
+    page_models: tuple = field(default=())  # page types shown as this type, not as "page"
 
 
 _registry: dict[str, SearchableType] = {}
@@ -31,6 +33,10 @@ def register(searchable: SearchableType) -> None:
 
 def searchable_types() -> list[SearchableType]:
     return sorted(_registry.values(), key=lambda s: s.order)
+
+
+def page_models_with_their_own_type() -> list:
+    return [model for s in _registry.values() for model in s.page_models]
 
 
 def get(name: str) -> SearchableType | None:

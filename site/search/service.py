@@ -30,7 +30,7 @@ def _type_results(request, searchable, query, topic):
     if topic is not None:
         if not searchable.topic_filter:
             return None
-        queryset = queryset.filter(**{searchable.topic_filter: topic.pk})
+        queryset = queryset.filter(**{f"{searchable.topic_filter}__slug": topic.slug})
     return get_search_backend().search(query, queryset)
 
 
