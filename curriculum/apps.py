@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class CurriculumConfig(AppConfig):
     name = "curriculum"
     verbose_name = _("Curriculum")
+
+    def ready(self):
+        from . import searchables  # noqa: F401

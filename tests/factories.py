@@ -85,3 +85,70 @@ class StandardPageFactory(wagtail_factories.PageFactory):
 
     title = factory.Sequence(lambda n: f"ページ{n}")
     intro = "<p>導入文</p>"
+
+
+class CompetencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "curriculum.Competency"
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"C{n + 1}")
+    name_ja = factory.Sequence(lambda n: f"領域{n + 1}")
+    name_en = factory.Sequence(lambda n: f"Area {n + 1}")
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "curriculum.Role"
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"R{n}")
+    rank = factory.Sequence(lambda n: n)
+    name_ja = factory.Sequence(lambda n: f"役割{n}")
+    name_en = factory.Sequence(lambda n: f"Role {n}")
+
+
+class CourseCatalogPageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = "curriculum.CourseCatalogPage"
+
+    title = "研修コース"
+    slug = "courses"
+
+
+class ProgrammePageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = "curriculum.ProgrammePage"
+
+    title = factory.Sequence(lambda n: f"プログラム{n}")
+    summary = "役割に合わせて順に受講するコースです。"
+
+
+class CoursePageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = "curriculum.CoursePage"
+
+    title = factory.Sequence(lambda n: f"コース{n}")
+    code = factory.Sequence(lambda n: f"K{n + 1}")
+    summary = "自団体の推進体制を点検します。"
+    objectives = "自団体の推進体制の欠落を説明できる\n人材育成方針の要点を説明できる"
+    estimated_hours = 8
+
+
+class ModulePageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = "curriculum.ModulePage"
+
+    title = factory.Sequence(lambda n: f"モジュール{n}")
+
+
+class LessonPageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = "curriculum.LessonPage"
+
+    title = factory.Sequence(lambda n: f"レッスン{n}")
+    estimated_minutes = 20
+    required = True
+    body = factory.LazyFunction(
+        lambda: [{"type": "markdown", "value": "## 要点\n\n業務量調査から始めます。"}]
+    )

@@ -71,7 +71,9 @@ def test_home_query_count_does_not_grow_with_topics(
 class HomePageRulesTests(WagtailPageTestCase):
     def test_home_page_sits_at_the_root_only(self):
         self.assertAllowedParentPageTypes(HomePage, {__import__("wagtail").models.Page})
-        self.assertAllowedSubpageTypes(HomePage, {StandardPage})
+        from curriculum.models import CourseCatalogPage
+
+        self.assertAllowedSubpageTypes(HomePage, {StandardPage, CourseCatalogPage})
 
     def test_standard_pages_nest_under_home_and_each_other(self):
         self.assertAllowedParentPageTypes(StandardPage, {HomePage, StandardPage})

@@ -7,6 +7,14 @@ from django.core.management import CommandError, call_command
 from wagtail.models import Locale, Page, Revision, Site
 
 from core.models import HomePage, Topic
+from curriculum.models import (
+    Competency,
+    CourseCompetency,
+    CoursePage,
+    LessonPage,
+    Role,
+    RoleRequirement,
+)
 from people.models import Municipality, Prefecture, Profile
 from search.models import SynonymGroup
 
@@ -25,6 +33,12 @@ COUNTED = [
     Prefecture,
     Profile.expertise.through,
     SynonymGroup,
+    Competency,
+    Role,
+    RoleRequirement,
+    CourseCompetency,
+    CoursePage.target_roles.through,
+    CoursePage.prerequisites.through,
 ]
 
 
@@ -56,6 +70,37 @@ def test_load_demo_builds_the_site_and_is_idempotent(client):
     assert client.get("/en/").status_code == 200
     assert client.get("/about/").status_code == 200
     assert client.get("/en/about/").status_code == 200
+
+
+def test_load_demo_builds_the_curriculum(client):
+    output = load_demo()
+    assert first_line_with(output, "Courses:") == "Courses: /courses/"
+    assert Competency.objects.count() == 14
+    assert list(Role.objects.values_list("code", flat=True)) == [f"R{n}" for n in range(6)]
+    cio = Role.objects.get(code="R5")
+    assert {(r.competency.code, r.level) for r in cio.requirements.all()} >= {("C1", 4), ("C12", 4)}
+    courses = CoursePage.objects.filter(locale__language_code="ja").order_by("code")
+    assert [c.code for c in courses] == [f"K{n}" for n in range(1, 9)]
+    for course in courses:
+        lessons = LessonPage.objects.descendant_of(course).live()
+        assert lessons.count() >= 3, course.code
+        assert course.competency_levels.exists(), course.code
+        assert course.target_roles.exists(), course.code
+        assert client.get(course.url).status_code == 200
+        assert client.get(lessons.first().url).status_code == 200
+    # Saves skipped the index during the load; it was rebuilt once at the end.
+    found = client.get("/search/", {"q": "ガバナンス", "format": "json"}).json()["results"]
+    assert ("course", "/courses/cio-programme/k1-dx-governance/") in {
+        (r["type"], r["url"]) for r in found
+    }
+    # The English tree mirrors the Japanese one, with English titles.
+    english = CoursePage.objects.filter(locale__language_code="en")
+    assert english.count() == 8
+    assert client.get("/en/courses/").status_code == 200
+
+
+def first_line_with(output, marker):
+    return next(line.strip() for line in output.splitlines() if marker in line)
 
 
 def test_demo_accounts_can_sign_in_and_have_their_roles(client):

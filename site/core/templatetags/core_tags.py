@@ -4,6 +4,8 @@ from django.urls import translate_url
 from django.utils.translation import get_language
 from wagtail.models import Page
 
+from core.markdown import render_markdown
+
 register = template.Library()
 
 
@@ -33,3 +35,9 @@ def language_switcher(context):
 def localized_path(path):
     """A path on this site, in the active language (/people/ → /en/people/ in English)."""
     return translate_url(path, get_language())
+
+
+@register.filter(name="markdown")
+def markdown_filter(text):
+    """Markdown rendered and sanitised (core.markdown); the page title is the only h1."""
+    return render_markdown(text)

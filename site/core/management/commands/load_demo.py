@@ -15,7 +15,9 @@ from wagtail.models import Locale, Page, Site
 
 from core.models import HomePage, StandardPage, Topic
 from core.translation import ensure_translation
+from curriculum.demo import load_curriculum
 from people.models import Municipality
+from search.indexing import index_updates_deferred
 from search.models import SynonymGroup
 from search.synonyms import clear_cache as clear_synonym_cache
 
@@ -93,13 +95,15 @@ class Command(BaseCommand):
                 "pass --allow-production to do that on a production site."
             )
         call_command("import_municipalities", stdout=self.stdout)
-        with transaction.atomic():
+        with index_updates_deferred(stdout=self.stdout), transaction.atomic():
             self.load_topics()
             self.load_synonyms()
             home_ja, home_en = self.load_pages()
+            catalogue = load_curriculum(home_ja)
             accounts = self.load_people()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
+        self.stdout.write(f"  Courses: {catalogue.url}")
         self.stdout.write("  Demo accounts (e-mail / password):")
         for persona, password in accounts:
             self.stdout.write(f"    {persona['label']:<28} {persona['email']} / {password}")

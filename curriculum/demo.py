@@ -1,0 +1,191 @@
+"""The demo curriculum (fixtures/curriculum/demo_curriculum.json) as snippets and pages: the
+career framework, then catalogue → programmes → courses K1–K8 → modules → lessons, in Japanese
+with an English translation of the tree. Idempotent: what exists is left as it is (an admin may
+have edited it), what is missing is created."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.html import escape
+from wagtail.models import Locale
+
+from core.models import Topic
+from core.translation import ensure_translation
+
+from .models import (
+    Competency,
+    CourseCatalogPage,
+    CourseCompetency,
+    CoursePage,
+    LessonPage,
+    ModulePage,
+    ProgrammePage,
+    Role,
+    RoleRequirement,
+)
+
+DEMO_CURRICULUM = Path(settings.BASE_DIR) / "fixtures" / "curriculum" / "demo_curriculum.json"
+CATALOGUE = {
+    "ja": {"title": "研修コース", "slug": "courses"},
+    "en": {"title": "Courses"},
+    "intro": "<p>自治体CIO・CIO補佐官・情報政策担当職員のための研修です。役割ごとのプログラムから、"
+    "必要なコースを順に受講できます。</p>",
+}
+
+
+def load_curriculum(home_ja, path: Path = DEMO_CURRICULUM) -> CourseCatalogPage:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    load_framework(data)
+    return load_pages(home_ja, data)
+
+
+def load_framework(data: dict) -> None:
+    for order, item in enumerate(data["competencies"], start=1):
+        Competency.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "name_ja": item["name_ja"],
+                "name_en": item["name_en"],
+                "description_ja": item.get("description_ja", ""),
+                "description_en": item.get("description_en", ""),
+                "frameworks": item.get("frameworks", ""),
+                "sort_order": order,
+            },
+        )
+    competencies = {c.code: c for c in Competency.objects.all()}
+    for rank, item in enumerate(data["roles"]):
+        role, _created = Role.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "rank": rank,
+                "name_ja": item["name_ja"],
+                "name_en": item["name_en"],
+                "placement_ja": item.get("placement_ja", ""),
+                "description_ja": item.get("description_ja", ""),
+                "description_en": item.get("description_en", ""),
+                "basis": item.get("basis", ""),
+            },
+        )
+        for order, (code, level) in enumerate(item["requirements"].items()):
+            RoleRequirement.objects.update_or_create(
+                role=role,
+                competency=competencies[code],
+                defaults={"level": level, "sort_order": order},
+            )
+
+
+def _publish(parent, page):
+    parent.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+def load_pages(home_ja, data: dict) -> CourseCatalogPage:
+    locale_en = Locale.objects.get_or_create(language_code="en")[0]
+    catalogue = CourseCatalogPage.objects.child_of(home_ja).first()
+    if catalogue is None:
+        catalogue = _publish(
+            home_ja, CourseCatalogPage(intro=CATALOGUE["intro"], **CATALOGUE["ja"])
+        )
+    ensure_translation(catalogue, locale_en, CATALOGUE["en"])
+
+    courses = {course["code"]: course for course in data["courses"]}
+    placed: dict[str, CoursePage] = {}
+    for programme_data in data["programmes"]:
+        programme = ProgrammePage.objects.child_of(catalogue).filter(
+            slug=programme_data["slug"]
+        ).first() or _publish(
+            catalogue,
+            ProgrammePage(
+                title=programme_data["title_ja"],
+                slug=programme_data["slug"],
+                summary=programme_data.get("summary_ja", ""),
+            ),
+        )
+        ensure_translation(programme, locale_en, {"title": programme_data["title_en"]})
+        for code in programme_data["courses"]:
+            if code not in placed:
+                placed[code] = load_course(programme, courses[code], locale_en)
+    for code, course_page in placed.items():
+        wanted = [placed[c] for c in courses[code].get("prerequisites", []) if c in placed]
+        if wanted and not course_page.prerequisites.exists():
+            course_page.prerequisites.set(wanted)
+            course_page.save_revision().publish()
+    return catalogue
+
+
+def load_course(programme, item: dict, locale_en) -> CoursePage:
+    course = (
+        CoursePage.objects.descendant_of(programme.get_parent()).filter(slug=item["slug"]).first()
+    )
+    if course is None:
+        course = CoursePage(
+            title=item["title_ja"],
+            slug=item["slug"],
+            code=item["code"],
+            summary=item["summary_ja"],
+            objectives="\n".join(item["objectives_ja"]),
+            estimated_hours=Decimal(str(item["hours"])),
+            assessment=item.get("assessment_ja", ""),
+        )
+        course.competency_levels = [
+            CourseCompetency(competency=Competency.objects.get(code=code), level=level)
+            for code, level in item["competencies"].items()
+        ]
+        course.target_roles.set(Role.objects.filter(code__in=item["target_roles"]))
+        topics = list(Topic.objects.filter(slug__in=item.get("topics", [])))
+        unknown = set(item.get("topics", [])) - {topic.slug for topic in topics}
+        if unknown:
+            raise ValueError(
+                f"{item['code']}: unknown topics {sorted(unknown)} in {DEMO_CURRICULUM}"
+            )
+        course.topics.set(topics)
+        _publish(programme, course)
+    for number, module_data in enumerate(item["modules"], start=1):
+        slug = f"module-{number}"
+        module = ModulePage.objects.child_of(course).filter(slug=slug).first() or _publish(
+            course, ModulePage(title=module_data["title_ja"], slug=slug)
+        )
+        for lesson_data in module_data["lessons"]:
+            if not LessonPage.objects.child_of(module).filter(slug=lesson_data["slug"]).exists():
+                _publish(module, lesson_page(lesson_data))
+    ensure_translation(course, locale_en, {"title": item["title_en"]})
+    for number, module_data in enumerate(item["modules"], start=1):
+        module = ModulePage.objects.child_of(course).get(slug=f"module-{number}")
+        ensure_translation(module, locale_en, {"title": module_data["title_en"]})
+        for lesson in LessonPage.objects.child_of(module):
+            titles = {
+                lesson_data["slug"]: lesson_data["title_en"]
+                for lesson_data in module_data["lessons"]
+            }
+            if lesson.slug in titles:
+                ensure_translation(lesson, locale_en, {"title": titles[lesson.slug]})
+    return course
+
+
+def lesson_page(item: dict) -> LessonPage:
+    body = [{"type": "markdown", "value": item["body_markdown"]}]
+    if item.get("callout_ja"):
+        body.append(
+            {
+                "type": "callout",
+                "value": {
+                    "kind": "tip",
+                    "title": "ポイント",
+                    "text": f"<p>{escape(item['callout_ja'])}</p>",
+                },
+            }
+        )
+    if item.get("reflection_ja"):
+        body.append({"type": "reflection", "value": {"prompt": item["reflection_ja"], "hint": ""}})
+    return LessonPage(
+        title=item["title_ja"],
+        slug=item["slug"],
+        body=body,
+        estimated_minutes=item.get("minutes", 15),
+        required=item.get("required", True),
+    )

@@ -1,0 +1,247 @@
+"""The curriculum as pages: catalogue → programme → course → module → lesson, each type allowed
+only under its parent, so the tree an admin builds is always one the learner side can read."""
+
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from curriculum.blocks import LessonStreamBlock
+
+from .competencies import Competency, Level
+
+
+class CourseCatalogPage(Page):
+    """Every programme and course, with what each builds and for whom."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
+
+    parent_page_types = ["core.HomePage"]
+    subpage_types = ["curriculum.ProgrammePage"]
+    max_count_per_parent = 1
+    template = "curriculum/course_catalog_page.html"
+
+    class Meta:
+        verbose_name = _("course catalogue")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        programmes = ProgrammePage.objects.child_of(self).live().public().order_by("path")
+        courses = (
+            CoursePage.objects.descendant_of(self)
+            .live()
+            .public()
+            .order_by("path")
+            .prefetch_related("target_roles", "competency_levels__competency", "topics")
+        )
+        by_programme: dict[str, list] = {}
+        for course in courses:
+            parent_path = course.path[: -CoursePage.steplen]
+            by_programme.setdefault(parent_path, []).append(course)
+        context["programmes"] = [
+            (programme, by_programme.get(programme.path, [])) for programme in programmes
+        ]
+        return context
+
+
+class ProgrammePage(Page):
+    """A named sequence of courses (CIO育成プログラム): its courses, in order, are its children."""
+
+    summary = models.TextField(_("summary"), blank=True)
+    body = RichTextField(_("description"), blank=True, features=["bold", "italic", "link", "ul"])
+
+    content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
+
+    parent_page_types = ["curriculum.CourseCatalogPage"]
+    subpage_types = ["curriculum.CoursePage"]
+    template = "curriculum/programme_page.html"
+
+    class Meta:
+        verbose_name = _("programme")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["courses"] = (
+            CoursePage.objects.child_of(self)
+            .live()
+            .public()
+            .order_by("path")
+            .prefetch_related("target_roles", "competency_levels__competency")
+        )
+        return context
+
+
+class CoursePage(Page):
+    code = models.CharField(_("code"), max_length=12, blank=True, help_text=_("e.g. K4"))
+    summary = models.TextField(_("summary"))
+    objectives = models.TextField(
+        _("learning objectives"),
+        help_text=_("One per line: what a learner can do after the course."),
+    )
+    estimated_hours = models.DecimalField(
+        _("estimated hours"), max_digits=5, decimal_places=1, default=1
+    )
+    assessment = models.TextField(
+        _("assessment"), blank=True, help_text=_("How learning is shown, e.g. a review sheet.")
+    )
+    target_roles = ParentalManyToManyField(
+        "curriculum.Role", blank=True, related_name="courses", verbose_name=_("target roles")
+    )
+    topics = ParentalManyToManyField(
+        "core.Topic", blank=True, related_name="courses", verbose_name=_("topics")
+    )
+    prerequisites = ParentalManyToManyField(
+        "self",
+        blank=True,
+        symmetrical=False,
+        related_name="unlocks",
+        verbose_name=_("prerequisite courses"),
+        help_text=_("Courses a learner completes before enrolling in this one."),
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("code"),
+        FieldPanel("summary"),
+        FieldPanel("objectives"),
+        MultiFieldPanel(
+            [
+                FieldPanel("estimated_hours"),
+                FieldPanel("target_roles"),
+                FieldPanel("topics"),
+                FieldPanel("prerequisites"),
+                FieldPanel("assessment"),
+            ],
+            heading=_("Who it is for and what it takes"),
+        ),
+        InlinePanel("competency_levels", label=_("Competencies it builds")),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("code", boost=2),
+        index.SearchField("summary"),
+        index.SearchField("objectives"),
+        index.SearchField("assessment"),
+        index.FilterField("topics"),
+        index.RelatedFields("topics", [index.FilterField("slug")]),
+    ]
+
+    parent_page_types = ["curriculum.ProgrammePage"]
+    subpage_types = ["curriculum.ModulePage"]
+    template = "curriculum/course_page.html"
+
+    class Meta:
+        verbose_name = _("course")
+
+    @property
+    def objective_list(self) -> list[str]:
+        return [line.strip(" ・-") for line in self.objectives.splitlines() if line.strip(" ・-")]
+
+    @cached_property
+    def lessons(self):
+        """The live lessons of the course in reading order (modules in order, then lessons)."""
+        return list(
+            LessonPage.objects.descendant_of(self).live().public().order_by("path").specific()
+        )
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        modules = list(ModulePage.objects.child_of(self).live().public().order_by("path"))
+        lessons_by_module: dict[str, list] = {}
+        for lesson in self.lessons:
+            lessons_by_module.setdefault(lesson.path[: -self.steplen], []).append(lesson)
+        context["modules"] = [(m, lessons_by_module.get(m.path, [])) for m in modules]
+        context["competency_levels"] = self.competency_levels.select_related("competency")
+        context["required_minutes"] = sum(
+            lesson.estimated_minutes for lesson in self.lessons if lesson.required
+        )
+        return context
+
+
+class CourseCompetency(Orderable):
+    page = ParentalKey(CoursePage, on_delete=models.CASCADE, related_name="competency_levels")
+    competency = models.ForeignKey(Competency, on_delete=models.CASCADE, related_name="courses")
+    level = models.PositiveSmallIntegerField(
+        _("level reached"), choices=Level.choices, default=Level.CAN_DO
+    )
+
+    panels = [FieldPanel("competency"), FieldPanel("level")]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["page", "competency"], name="one_level_per_course_area")
+        ]
+        verbose_name = _("competency built")
+
+
+class ModulePage(Page):
+    summary = models.TextField(_("summary"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("summary")]
+    search_fields = [*Page.search_fields, index.SearchField("summary")]
+
+    parent_page_types = ["curriculum.CoursePage"]
+    subpage_types = ["curriculum.LessonPage"]
+    template = "curriculum/module_page.html"
+
+    class Meta:
+        verbose_name = _("module")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["lessons"] = LessonPage.objects.child_of(self).live().public().order_by("path")
+        return context
+
+
+class LessonPage(Page):
+    body = StreamField(LessonStreamBlock(), verbose_name=_("content"))
+    estimated_minutes = models.PositiveSmallIntegerField(_("estimated minutes"), default=15)
+    required = models.BooleanField(
+        _("required"),
+        default=True,
+        help_text=_("Optional lessons do not count towards the course's progress."),
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [FieldPanel("estimated_minutes"), FieldPanel("required")], heading=_("Study")
+        ),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("body"),
+    ]
+
+    parent_page_types = ["curriculum.ModulePage"]
+    subpage_types: list[str] = []
+    template = "curriculum/lesson_page.html"
+
+    class Meta:
+        verbose_name = _("lesson")
+
+    @cached_property
+    def course(self):
+        return CoursePage.objects.ancestor_of(self).first()
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        course = self.course
+        context["course"] = course
+        context["module"] = self.get_parent()
+        lessons = course.lessons if course else [self]
+        index_of = next((i for i, lesson in enumerate(lessons) if lesson.pk == self.pk), 0)
+        context["previous_lesson"] = lessons[index_of - 1] if index_of > 0 else None
+        context["next_lesson"] = lessons[index_of + 1] if index_of + 1 < len(lessons) else None
+        context["lesson_number"] = index_of + 1
+        context["lesson_count"] = len(lessons)
+        return context

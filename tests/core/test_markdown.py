@@ -1,0 +1,38 @@
+"""User-written Markdown is rendered on the server through an allow-list."""
+
+import pytest
+
+from core.markdown import render_markdown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="https://example.jp" onclick="alert(1)">x</a>',
+        "<iframe src='https://example.jp'></iframe>",
+        '<p style="background:url(javascript:alert(1))">x</p>',
+    ],
+)
+def test_dangerous_markup_is_removed(text):
+    html = render_markdown(text)
+    for needle in ("<script", "onerror", "javascript:", "onclick", "<iframe", "style=", "<img"):
+        assert needle not in html
+
+
+def test_tables_fenced_code_and_links_render():
+    html = render_markdown(
+        "| 業務 | 削減時間 |\n|---|---|\n| 住民税 | 1,200 |\n\n```\nprint('x')\n```\n\n"
+        "[出典](https://www.soumu.go.jp/)"
+    )
+    assert "<table>" in html and "<td>住民税</td>" in html
+    assert "<pre><code>print(&#x27;x&#x27;)" in html or "<pre><code>print('x')" in html
+    assert 'href="https://www.soumu.go.jp/"' in html
+    assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_headings_move_down_a_level_so_the_page_keeps_one_h1():
+    html = render_markdown("# 題\n## 節\n#### 細目")
+    assert html.split("\n") == ["<h2>題</h2>", "<h3>節</h3>", "<h4>細目</h4>"]
