@@ -189,3 +189,38 @@ def lesson_page(item: dict) -> LessonPage:
         estimated_minutes=item.get("minutes", 15),
         required=item.get("required", True),
     )
+
+
+# Demo learners at different stages: (e-mail, target role, {course code: lessons done}).
+# "all" finishes every required lesson, which completes the course.
+DEMO_LEARNING = [
+    ("learner@example.jp", "R2", {"K2": "all", "K1": 2, "K3": 0}),
+    ("contributor@example.jp", "R3", {"K1": "all", "K6": 1}),
+]
+
+
+def load_learning() -> None:
+    from django.contrib.auth import get_user_model
+
+    from .progress import complete_lesson, enrol
+
+    users = get_user_model().objects.in_bulk(
+        [email for email, *_ in DEMO_LEARNING], field_name="email"
+    )
+    for email, role_code, plan in DEMO_LEARNING:
+        user = users.get(email)
+        if user is None:
+            continue
+        profile = user.profile
+        if profile.target_role_id is None:
+            profile.target_role = Role.objects.filter(code=role_code).first()
+            profile.save(update_fields=["target_role"])
+        for code, done in plan.items():
+            course = CoursePage.objects.filter(code=code, locale__language_code="ja").first()
+            if course is None:
+                continue
+            enrol(user, course)
+            lessons = LessonPage.objects.descendant_of(course).live().order_by("path")
+            required = [lesson for lesson in lessons if lesson.required]
+            for lesson in required if done == "all" else list(lessons)[:done]:
+                complete_lesson(user, lesson)

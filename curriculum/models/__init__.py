@@ -7,12 +7,15 @@ from .pages import (
     ModulePage,
     ProgrammePage,
 )
+from .progress import Enrolment, LessonCompletion
 
 __all__ = [
     "Competency",
     "CourseCatalogPage",
     "CourseCompetency",
     "CoursePage",
+    "Enrolment",
+    "LessonCompletion",
     "LessonPage",
     "Level",
     "ModulePage",

@@ -13,6 +13,7 @@ from wagtail.search import index
 from curriculum.blocks import LessonStreamBlock
 
 from .competencies import Competency, Level
+from .progress import LessonCompletion
 
 
 class CourseCatalogPage(Page):
@@ -163,7 +164,31 @@ class CoursePage(Page):
         context["required_minutes"] = sum(
             lesson.estimated_minutes for lesson in self.lessons if lesson.required
         )
+        context.update(self.learning_context(request.user))
         return context
+
+    def learning_context(self, user) -> dict:
+        """The learner's side of the course page: enrolled or not, locked by which courses,
+        progress, the lessons done and where to resume."""
+        from curriculum import progress as learning
+
+        if not user.is_authenticated:
+            return {}
+        enrolment = learning.enrolment_for(user, self)
+        if enrolment is None:
+            return {"missing_prerequisites": learning.missing_prerequisites(user, self)}
+        canonical = learning.canonical(self)
+        done = set(
+            LessonCompletion.objects.filter(
+                user=user, lesson__in=LessonPage.objects.descendant_of(canonical)
+            ).values_list("lesson__translation_key", flat=True)
+        )
+        return {
+            "enrolment": enrolment,
+            "progress": learning.progress(user, self),
+            "done_keys": done,
+            "resume_lesson": learning.next_lesson(user, self),
+        }
 
 
 class CourseCompetency(Orderable):
@@ -244,4 +269,14 @@ class LessonPage(Page):
         context["next_lesson"] = lessons[index_of + 1] if index_of + 1 < len(lessons) else None
         context["lesson_number"] = index_of + 1
         context["lesson_count"] = len(lessons)
+        if course is not None and request.user.is_authenticated:
+            from curriculum import progress as learning
+
+            enrolment = learning.enrolment_for(request.user, course)
+            context["enrolment"] = enrolment
+            if enrolment is not None:
+                learning.record_visit(enrolment, self)
+                context["is_done"] = LessonCompletion.objects.filter(
+                    user=request.user, lesson=learning.canonical(self)
+                ).exists()
         return context

@@ -26,6 +26,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("people/", include("people.urls")),
     path("search/", include("search.urls")),
+    path("learn/", include("curriculum.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -85,6 +85,8 @@ class ProfileForm(forms.ModelForm):
             "municipality",
             "department",
             "job_title",
+            "current_role",
+            "target_role",
             "bio",
             "expertise",
             "is_public",

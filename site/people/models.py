@@ -119,6 +119,23 @@ class Profile(models.Model):
         related_name="profiles",
     )
     department = models.CharField(_("department"), max_length=100, blank=True)
+    current_role = models.ForeignKey(
+        "curriculum.Role",
+        verbose_name=_("current role"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    target_role = models.ForeignKey(
+        "curriculum.Role",
+        verbose_name=_("role I am working towards"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Courses for this role are recommended on your learning page."),
+    )
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
     bio = models.TextField(_("about me"), max_length=2000, blank=True)
     expertise = models.ManyToManyField(

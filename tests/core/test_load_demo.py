@@ -11,6 +11,8 @@ from curriculum.models import (
     Competency,
     CourseCompetency,
     CoursePage,
+    Enrolment,
+    LessonCompletion,
     LessonPage,
     Role,
     RoleRequirement,
@@ -39,6 +41,8 @@ COUNTED = [
     CourseCompetency,
     CoursePage.target_roles.through,
     CoursePage.prerequisites.through,
+    Enrolment,
+    LessonCompletion,
 ]
 
 
@@ -93,6 +97,14 @@ def test_load_demo_builds_the_curriculum(client):
     assert ("course", "/courses/cio-programme/k1-dx-governance/") in {
         (r["type"], r["url"]) for r in found
     }
+    # Demo learners are at different stages.
+    learner = get_user_model().objects.get(email="learner@example.jp")
+    stages = {e.course.code: e.is_completed for e in Enrolment.objects.filter(user=learner)}
+    assert stages == {"K1": False, "K2": True, "K3": False}
+    client.force_login(learner)
+    dashboard = client.get("/learn/").content.decode()
+    assert "続きから学習する" in dashboard and "に修了しました" in dashboard
+    client.logout()
     # The English tree mirrors the Japanese one, with English titles.
     english = CoursePage.objects.filter(locale__language_code="en")
     assert english.count() == 8

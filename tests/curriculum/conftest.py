@@ -22,6 +22,7 @@ def course(home_page):
         parent=programme, title="自治体DXとガバナンス", slug="k1-dx-governance", code="K1"
     )
     course.target_roles.set([RoleFactory(code="R4", name_ja="CIO補佐官", name_en="CIO adviser")])
+    course.save()
     CourseCompetency.objects.create(
         page=course, competency=CompetencyFactory(code="C1", name_ja="DX戦略・計画立案"), level=3
     )

@@ -15,7 +15,7 @@ from wagtail.models import Locale, Page, Site
 
 from core.models import HomePage, StandardPage, Topic
 from core.translation import ensure_translation
-from curriculum.demo import load_curriculum
+from curriculum.demo import load_curriculum, load_learning
 from people.models import Municipality
 from search.indexing import index_updates_deferred
 from search.models import SynonymGroup
@@ -101,6 +101,7 @@ class Command(BaseCommand):
             home_ja, home_en = self.load_pages()
             catalogue = load_curriculum(home_ja)
             accounts = self.load_people()
+            load_learning()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
         self.stdout.write(f"  Courses: {catalogue.url}")

@@ -1,0 +1,101 @@
+"""What learners do: enrol, mark lessons done, see their learning. Each view checks on the
+server who may do it; the pages only show the buttons."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from wagtail.models import Locale
+
+from . import progress as learning
+from .models import CoursePage, Enrolment, LessonCompletion, LessonPage
+
+
+def _localized_url(page, request):
+    """The page in the language being read (the learner may be on /en/)."""
+    localized = page.get_translation_or_none(Locale.get_active()) or page
+    return localized.get_url(request)
+
+
+@login_required
+@require_POST
+def enrol(request, page_id):
+    course = get_object_or_404(CoursePage.objects.live(), pk=page_id)
+    try:
+        learning.enrol(request.user, course)
+    except learning.CourseLocked as locked:
+        titles = "、".join(c.title for c in locked.missing)
+        messages.error(
+            request, _("Complete these courses first: %(courses)s") % {"courses": titles}
+        )
+    else:
+        messages.success(request, _("You are enrolled. Start with the first lesson."))
+    return redirect(course.get_url(request))
+
+
+@login_required
+@require_POST
+def complete_lesson(request, page_id):
+    lesson = get_object_or_404(LessonPage.objects.live(), pk=page_id)
+    try:
+        enrolment, completed_now = learning.complete_lesson(request.user, lesson)
+    except learning.NotEnrolled:
+        messages.error(request, _("Enrol in the course to record your progress."))
+        return redirect(lesson.get_url(request))
+    if completed_now:
+        messages.success(request, _("Course completed. Well done!"))
+        return redirect(_localized_url(enrolment.course, request))
+    following = learning.next_lesson(request.user, enrolment.course)
+    if following is not None:
+        return redirect(_localized_url(following, request))
+    return redirect(_localized_url(enrolment.course, request))
+
+
+@login_required
+def dashboard(request):
+    """My learning: every enrolled course with its progress and where to go next, recent
+    completions, and courses for the role the learner is working towards."""
+    enrolments = list(
+        Enrolment.objects.filter(user=request.user)
+        .select_related("course", "last_lesson")
+        .order_by("completed_at", "-last_activity_at")
+    )
+    courses = [e.course for e in enrolments]
+    progress = learning.progress_by_course(request.user, courses)
+    recent = list(
+        LessonCompletion.objects.filter(user=request.user)
+        .select_related("lesson")
+        .order_by("-completed_at")[:5]
+    )
+    profile = getattr(request.user, "profile", None)
+    target_role = getattr(profile, "target_role", None)
+    recommended = []
+    if target_role is not None:
+        recommended = list(
+            CoursePage.objects.live()
+            .filter(target_roles=target_role, locale=Locale.get_default())
+            .exclude(enrolments__user=request.user)
+            .order_by("path")[:6]
+        )
+    local = learning.localized(
+        [*courses, *(e.last_lesson for e in enrolments), *(c.lesson for c in recent), *recommended]
+    )
+    for enrolment in enrolments:
+        enrolment.progress = progress[enrolment.course_id]
+        enrolment.local_course = local[enrolment.course_id]
+        resume = enrolment.last_lesson if not enrolment.is_completed else None
+        enrolment.resume = local[resume.pk] if resume else None
+    for completion in recent:
+        completion.local_lesson = local[completion.lesson_id]
+    recommended = [local[course.pk] for course in recommended]
+    return render(
+        request,
+        "curriculum/dashboard.html",
+        {
+            "enrolments": enrolments,
+            "recent": recent,
+            "recommended": recommended,
+            "target_role": target_role,
+        },
+    )
