@@ -17,6 +17,7 @@ from core.models import Topic
 from core.translation import ensure_translation
 
 from .models import (
+    Choice,
     Competency,
     CourseCatalogPage,
     CourseCompetency,
@@ -24,6 +25,9 @@ from .models import (
     LessonPage,
     ModulePage,
     ProgrammePage,
+    Question,
+    Quiz,
+    QuizQuestion,
     Role,
     RoleRequirement,
 )
@@ -153,6 +157,8 @@ def load_course(programme, item: dict, locale_en) -> CoursePage:
         for lesson_data in module_data["lessons"]:
             if not LessonPage.objects.child_of(module).filter(slug=lesson_data["slug"]).exists():
                 _publish(module, lesson_page(lesson_data))
+    if item.get("quiz"):
+        attach_quiz(course, item["quiz"])
     ensure_translation(course, locale_en, {"title": item["title_en"]})
     for number, module_data in enumerate(item["modules"], start=1):
         module = ModulePage.objects.child_of(course).get(slug=f"module-{number}")
@@ -224,3 +230,41 @@ def load_learning() -> None:
             required = [lesson for lesson in lessons if lesson.required]
             for lesson in required if done == "all" else list(lessons)[:done]:
                 complete_lesson(user, lesson)
+
+
+def attach_quiz(course: CoursePage, data: dict) -> None:
+    """The course's quiz, on its last required lesson: passing it completes that lesson."""
+    lessons = LessonPage.objects.descendant_of(course).filter(required=True).order_by("path")
+    lesson = lessons.last()
+    if lesson is None or lesson.quiz_id:
+        return
+    quiz = Quiz.objects.filter(title=data["title_ja"]).first()
+    if quiz is None:
+        quiz = Quiz(
+            title=data["title_ja"],
+            pass_mark=data.get("pass_mark", 70),
+            attempt_limit=data.get("attempt_limit", 3),
+            sample_size=data.get("sample_size", 0),
+        )
+        quiz.quiz_questions = [
+            QuizQuestion(question=question_from(item)) for item in data["questions"]
+        ]
+        quiz.save()
+    lesson.quiz = quiz
+    lesson.save_revision().publish()
+
+
+def question_from(item: dict) -> Question:
+    question = Question(
+        kind=item["kind"],
+        text=item["text_ja"],
+        feedback=item.get("feedback_ja", ""),
+        true_false_answer=item.get("answer") if item["kind"] == "true_false" else None,
+        accepted_answers="\n".join(item.get("answers", [])),
+    )
+    question.choices = [
+        Choice(text=choice["text_ja"], correct=choice["correct"])
+        for choice in item.get("choices", [])
+    ]
+    question.save()
+    return question

@@ -3,13 +3,15 @@ server who may do it; the pages only show the buttons."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.models import Locale
 
 from . import progress as learning
-from .models import CoursePage, Enrolment, LessonCompletion, LessonPage
+from . import quizzes
+from .models import CoursePage, Enrolment, LessonCompletion, LessonPage, QuizAttempt
 
 
 def _localized_url(page, request):
@@ -98,4 +100,61 @@ def dashboard(request):
             "recommended": recommended,
             "target_role": target_role,
         },
+    )
+
+
+@login_required
+@require_POST
+def start_quiz(request, page_id):
+    lesson = get_object_or_404(LessonPage.objects.live(), pk=page_id)
+    try:
+        attempt = quizzes.start_attempt(request.user, lesson)
+    except learning.NotEnrolled:
+        messages.error(request, _("Enrol in the course to record your progress."))
+    except quizzes.AttemptLimitReached:
+        messages.error(request, _("You have used every attempt this quiz allows."))
+    except quizzes.QuizError:
+        raise Http404 from None
+    else:
+        return redirect("curriculum:attempt", attempt_id=attempt.pk)
+    return redirect(lesson.get_url(request))
+
+
+@login_required
+def attempt(request, attempt_id):
+    """The quiz form while the attempt is open; its review once submitted. Only the learner
+    who took it sees it."""
+    attempt = get_object_or_404(
+        QuizAttempt.objects.select_related("quiz", "lesson"), pk=attempt_id, user=request.user
+    )
+    lesson = attempt.lesson
+    local_lesson = learning.localized([lesson])[lesson.pk]
+    if request.method == "POST":
+        try:
+            attempt = quizzes.submit_attempt(attempt, request.POST)
+        except quizzes.AlreadySubmitted:
+            messages.error(request, _("This attempt was already submitted."))
+        except quizzes.TamperedForm:
+            messages.error(
+                request,
+                _("The answers did not match the questions you were given. Please try again."),
+            )
+            return redirect("curriculum:attempt", attempt_id=attempt.pk)
+        return redirect("curriculum:attempt", attempt_id=attempt.pk)
+    if attempt.is_submitted:
+        return render(
+            request,
+            "curriculum/quiz_review.html",
+            {
+                "attempt": attempt,
+                "lesson": local_lesson,
+                "rows": quizzes.review(attempt),
+                "attempts_left": quizzes.attempts_left(request.user, lesson),
+            },
+        )
+    questions = quizzes.questions_for(attempt)
+    return render(
+        request,
+        "curriculum/quiz_form.html",
+        {"attempt": attempt, "lesson": local_lesson, "questions": questions},
     )

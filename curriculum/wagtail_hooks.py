@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from .models import Competency, Role
+from .models import Competency, Question, Quiz, Role
 
 
 class CompetencyViewSet(SnippetViewSet):
@@ -32,3 +32,31 @@ class CareerFrameworkGroup(SnippetViewSetGroup):
 
 
 register_snippet(CareerFrameworkGroup)
+
+
+class QuestionViewSet(SnippetViewSet):
+    model = Question
+    icon = "help"
+    menu_label = _("Question bank")
+    list_display = ["text", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["text"]
+
+
+class QuizViewSet(SnippetViewSet):
+    model = Quiz
+    icon = "tasks"
+    menu_label = _("Quizzes")
+    list_display = ["title", "pass_mark", "attempt_limit", "sample_size"]
+    search_fields = ["title"]
+
+
+class QuizGroup(SnippetViewSetGroup):
+    items = (QuizViewSet, QuestionViewSet)
+    menu_icon = "tasks"
+    menu_label = _("Quizzes")
+    menu_name = "quizzes"
+    menu_order = 220
+
+
+register_snippet(QuizGroup)

@@ -8,8 +8,10 @@ from .pages import (
     ProgrammePage,
 )
 from .progress import Enrolment, LessonCompletion
+from .quizzes import Choice, Question, Quiz, QuizAttempt, QuizQuestion
 
 __all__ = [
+    "Choice",
     "Competency",
     "CourseCatalogPage",
     "CourseCompetency",
@@ -20,6 +22,10 @@ __all__ = [
     "Level",
     "ModulePage",
     "ProgrammePage",
+    "Question",
+    "Quiz",
+    "QuizAttempt",
+    "QuizQuestion",
     "Role",
     "RoleRequirement",
 ]

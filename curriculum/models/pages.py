@@ -234,12 +234,22 @@ class LessonPage(Page):
         default=True,
         help_text=_("Optional lessons do not count towards the course's progress."),
     )
+    quiz = models.ForeignKey(
+        "curriculum.Quiz",
+        verbose_name=_("quiz"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lessons",
+        help_text=_("Passing it completes the lesson."),
+    )
 
     content_panels = [
         *Page.content_panels,
         FieldPanel("body"),
         MultiFieldPanel(
-            [FieldPanel("estimated_minutes"), FieldPanel("required")], heading=_("Study")
+            [FieldPanel("estimated_minutes"), FieldPanel("required"), FieldPanel("quiz")],
+            heading=_("Study"),
         ),
     ]
     search_fields = [
@@ -279,4 +289,11 @@ class LessonPage(Page):
                 context["is_done"] = LessonCompletion.objects.filter(
                     user=request.user, lesson=learning.canonical(self)
                 ).exists()
+                if self.quiz_id:
+                    from curriculum import quizzes
+
+                    context["quiz_attempts"] = list(
+                        quizzes.attempts(request.user, self).order_by("started_at")
+                    )
+                    context["quiz_attempts_left"] = quizzes.attempts_left(request.user, self)
         return context

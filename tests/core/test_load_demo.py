@@ -8,12 +8,16 @@ from wagtail.models import Locale, Page, Revision, Site
 
 from core.models import HomePage, Topic
 from curriculum.models import (
+    Choice,
     Competency,
     CourseCompetency,
     CoursePage,
     Enrolment,
     LessonCompletion,
     LessonPage,
+    Question,
+    Quiz,
+    QuizQuestion,
     Role,
     RoleRequirement,
 )
@@ -43,6 +47,10 @@ COUNTED = [
     CoursePage.prerequisites.through,
     Enrolment,
     LessonCompletion,
+    Quiz,
+    Question,
+    Choice,
+    QuizQuestion,
 ]
 
 
@@ -92,6 +100,14 @@ def test_load_demo_builds_the_curriculum(client):
         assert course.target_roles.exists(), course.code
         assert client.get(course.url).status_code == 200
         assert client.get(lessons.first().url).status_code == 200
+        quiz_lesson = lessons.filter(quiz__isnull=False).get()
+        assert quiz_lesson.quiz.quiz_questions.count() >= 6, course.code
+        assert {q.question.kind for q in quiz_lesson.quiz.quiz_questions.all()} == {
+            "single",
+            "multiple",
+            "true_false",
+            "short",
+        }
     # Saves skipped the index during the load; it was rebuilt once at the end.
     found = client.get("/search/", {"q": "ガバナンス", "format": "json"}).json()["results"]
     assert ("course", "/courses/cio-programme/k1-dx-governance/") in {
