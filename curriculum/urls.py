@@ -10,4 +10,6 @@ urlpatterns = [
     path("lessons/<int:page_id>/complete/", views.complete_lesson, name="complete_lesson"),
     path("lessons/<int:page_id>/quiz/", views.start_quiz, name="start_quiz"),
     path("attempts/<int:attempt_id>/", views.attempt, name="attempt"),
+    path("xapi/statements/", views.my_statements, name="my_statements"),
+    path("xapi/statements/all/", views.all_statements, name="all_statements"),
 ]

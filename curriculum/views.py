@@ -3,14 +3,15 @@ server who may do it; the pages only show the buttons."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.models import Locale
 
 from . import progress as learning
-from . import quizzes
+from . import quizzes, xapi
 from .models import CoursePage, Enrolment, LessonCompletion, LessonPage, QuizAttempt
 
 
@@ -158,3 +159,25 @@ def attempt(request, attempt_id):
         "curriculum/quiz_form.html",
         {"attempt": attempt, "lesson": local_lesson, "questions": questions},
     )
+
+
+def _statement_result(statements) -> JsonResponse:
+    response = JsonResponse(
+        {"statements": list(statements), "more": ""}, json_dumps_params={"ensure_ascii": False}
+    )
+    response["X-Experience-API-Version"] = xapi.VERSION
+    return response
+
+
+@login_required
+def my_statements(request):
+    """The learner's own learning records as xAPI statements."""
+    return _statement_result(xapi.statements(users=[request.user]))
+
+
+@login_required
+def all_statements(request):
+    """Everyone's learning records, for staff who may see enrolments (reports, an LRS)."""
+    if not request.user.has_perm("curriculum.view_enrolment"):
+        raise PermissionDenied
+    return _statement_result(xapi.statements())
