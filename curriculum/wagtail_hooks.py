@@ -1,7 +1,11 @@
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from . import admin_views
 from .models import Competency, Question, Quiz, Role
 
 
@@ -60,3 +64,23 @@ class QuizGroup(SnippetViewSetGroup):
 
 
 register_snippet(QuizGroup)
+
+
+class ReportsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(admin_views.PERMISSION)
+
+
+@hooks.register("register_admin_urls")
+def learning_report_urls():
+    return [
+        path("learning-reports/", admin_views.index, name="learning_reports"),
+        path("learning-reports/<int:course_id>/", admin_views.detail, name="learning_report"),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def learning_reports_menu_item():
+    return ReportsMenuItem(
+        _("Learning"), reverse("learning_reports"), icon_name="doc-full", order=50
+    )

@@ -1,0 +1,80 @@
+"""Learning reports in the Wagtail admin, for staff allowed to see enrolments. Charts are
+<meter> bars next to a data table with the same figures, so they read without sight or colour;
+every table downloads as CSV."""
+
+import csv
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from wagtail.models import Locale
+
+from . import reports
+from .models import CoursePage
+
+PERMISSION = "curriculum.view_enrolment"
+TABLES = ("lessons", "prefectures", "municipalities")
+
+
+def _check(request):
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+
+
+def _courses():
+    return CoursePage.objects.filter(locale=Locale.get_default()).order_by("path")
+
+
+def index(request):
+    _check(request)
+    rows = reports.course_rows(_courses())
+    if request.GET.get("format") == "csv":
+        return _csv("courses.csv", _("Course"), rows)
+    return TemplateResponse(
+        request,
+        "curriculum/admin/reports_index.html",
+        {"rows": rows, "title": _("Learning reports")},
+    )
+
+
+def detail(request, course_id):
+    _check(request)
+    course = get_object_or_404(_courses(), pk=course_id)
+    tables = {
+        "lessons": (_("Lesson"), reports.lesson_rows(course)),
+        "prefectures": (_("Prefecture"), reports.area_rows(course, "prefecture")),
+        "municipalities": (_("Municipality"), reports.area_rows(course, "municipality")),
+    }
+    wanted = request.GET.get("table")
+    if request.GET.get("format") == "csv" and wanted in tables:
+        label, rows = tables[wanted]
+        return _csv(f"{course.slug}-{wanted}.csv", label, rows)
+    summary = reports.course_rows([course])[0]
+    return TemplateResponse(
+        request,
+        "curriculum/admin/report_detail.html",
+        {"course": course, "summary": summary, "tables": tables, "title": summary.label},
+    )
+
+
+def _csv(filename, label, rows):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # a BOM, so that Excel reads the Japanese as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(
+        [label, _("Enrolled"), _("Completed"), _("Completion rate (%)"), _("Average quiz score")]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                row.label,
+                row.enrolled,
+                row.completed,
+                row.completion_rate,
+                "" if row.average_score is None else row.average_score,
+            ]
+        )
+    return response
