@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
-from . import reports
+from . import bulk, reports
 from .models import CoursePage
 
 PERMISSION = "curriculum.view_enrolment"
@@ -78,3 +78,18 @@ def _csv(filename, label, rows):
             ]
         )
     return response
+
+
+def bulk_enrol(request):
+    if not request.user.has_perm("curriculum.add_enrolment"):
+        raise PermissionDenied
+    form = bulk.BulkEnrolmentForm(request.POST or None, request.FILES or None, courses=_courses())
+    outcome = None
+    if request.method == "POST" and form.is_valid():
+        users, unknown = form.learners()
+        outcome = bulk.enrol_all(form.cleaned_data["course"], users, unknown)
+    return TemplateResponse(
+        request,
+        "curriculum/admin/bulk_enrol.html",
+        {"form": form, "outcome": outcome, "title": _("Enrol learners")},
+    )

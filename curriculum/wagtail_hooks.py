@@ -76,6 +76,7 @@ def learning_report_urls():
     return [
         path("learning-reports/", admin_views.index, name="learning_reports"),
         path("learning-reports/<int:course_id>/", admin_views.detail, name="learning_report"),
+        path("enrol-learners/", admin_views.bulk_enrol, name="bulk_enrol"),
     ]
 
 
@@ -83,4 +84,16 @@ def learning_report_urls():
 def learning_reports_menu_item():
     return ReportsMenuItem(
         _("Learning"), reverse("learning_reports"), icon_name="doc-full", order=50
+    )
+
+
+class BulkEnrolMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("curriculum.add_enrolment")
+
+
+@hooks.register("register_admin_menu_item")
+def bulk_enrol_menu_item():
+    return BulkEnrolMenuItem(
+        _("Enrol learners"), reverse("bulk_enrol"), icon_name="group", order=230
     )
