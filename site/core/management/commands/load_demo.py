@@ -1,7 +1,9 @@
 """Demo content for a fresh site: municipalities, topics, the home and about pages in Japanese and
-English, and one account per persona. Idempotent: what exists is left as it is."""
+English, the demo curriculum, and one account per persona at some stage of it. Idempotent: what
+exists is left as it is."""
 
 import json
+import logging
 import os
 
 from allauth.account.models import EmailAddress
@@ -95,6 +97,17 @@ class Command(BaseCommand):
                 "pass --allow-production to do that on a production site."
             )
         call_command("import_municipalities", stdout=self.stdout)
+        # Wagtail logs every page created and published: hundreds of lines that would bury the
+        # demo accounts printed at the end.
+        wagtail_log = logging.getLogger("wagtail")
+        level = wagtail_log.level
+        wagtail_log.setLevel(logging.WARNING)
+        try:
+            self.load_all()
+        finally:
+            wagtail_log.setLevel(level)
+
+    def load_all(self):
         with index_updates_deferred(stdout=self.stdout), transaction.atomic():
             self.load_topics()
             self.load_synonyms()
