@@ -229,7 +229,36 @@ def load_learning() -> None:
             lessons = LessonPage.objects.descendant_of(course).live().order_by("path")
             required = [lesson for lesson in lessons if lesson.required]
             for lesson in required if done == "all" else list(lessons)[:done]:
-                complete_lesson(user, lesson)
+                if lesson.quiz_id:
+                    pass_quiz(user, lesson)
+                else:
+                    complete_lesson(user, lesson)
+
+
+def pass_quiz(user, lesson) -> None:
+    """Takes the lesson's quiz with the right answers, as a learner who studied would."""
+    import random
+
+    from django.http import QueryDict
+
+    from . import quizzes
+
+    if quizzes.attempts(user, lesson).filter(passed=True).exists():
+        return
+    attempt = quizzes.start_attempt(user, lesson, rng=random.Random(user.pk))
+    questions = Question.objects.prefetch_related("choices").in_bulk(
+        [item["question"] for item in attempt.served]
+    )
+    answers = QueryDict(mutable=True)
+    for question in questions.values():
+        name = quizzes.field_name(question.pk)
+        if question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
+            answers.setlist(name, [str(c.pk) for c in question.choices.all() if c.correct])
+        elif question.kind == Question.Kind.TRUE_FALSE:
+            answers[name] = "true" if question.true_false_answer else "false"
+        else:
+            answers[name] = (question.accepted_answer_list() or [""])[0]
+    quizzes.submit_attempt(attempt, answers)
 
 
 def attach_quiz(course: CoursePage, data: dict) -> None:

@@ -30,6 +30,10 @@ class NotEnrolled(Exception):
     pass
 
 
+class QuizRequired(Exception):
+    """A lesson with a quiz is done when the quiz is passed, not when the learner says so."""
+
+
 @dataclass(frozen=True)
 class Progress:
     done: int
@@ -137,6 +141,8 @@ def complete_lesson(user, lesson, via=LessonCompletion.Via.LEARNER) -> tuple[Enr
     enrolment = Enrolment.objects.filter(user=user, course=course).first() if course else None
     if enrolment is None:
         raise NotEnrolled(lesson)
+    if lesson.quiz_id and via != LessonCompletion.Via.QUIZ:
+        raise QuizRequired(lesson)
     with transaction.atomic():
         LessonCompletion.objects.get_or_create(user=user, lesson=lesson, defaults={"via": via})
         now = timezone.now()
@@ -151,6 +157,31 @@ def complete_lesson(user, lesson, via=LessonCompletion.Via.LEARNER) -> tuple[Enr
     if newly_completed:
         course_completed.send(sender=CoursePage, user=user, course=course, enrolment=enrolment)
     return enrolment, newly_completed
+
+
+def next_lessons(user, courses) -> dict[int, LessonPage | None]:
+    """For each course, the first lesson in reading order the learner has not finished, in two
+    queries whatever the number of courses."""
+    courses = list(courses)
+    if not courses:
+        return {}
+    by_path = {course.path: course.pk for course in courses}
+    lessons = list(
+        LessonPage.objects.live()
+        .filter(reduce(or_, (Q(path__startswith=path) for path in by_path)))
+        .order_by("path")
+    )
+    done = set(
+        LessonCompletion.objects.filter(user=user, lesson__in=lessons).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    found: dict[int, LessonPage | None] = {course.pk: None for course in courses}
+    for lesson in lessons:
+        course_id = by_path.get(_course_path(lesson.path))
+        if course_id is not None and found[course_id] is None and lesson.pk not in done:
+            found[course_id] = lesson
+    return found
 
 
 def next_lesson(user, course) -> LessonPage | None:

@@ -46,6 +46,9 @@ def complete_lesson(request, page_id):
     except learning.NotEnrolled:
         messages.error(request, _("Enrol in the course to record your progress."))
         return redirect(lesson.get_url(request))
+    except learning.QuizRequired:
+        messages.error(request, _("Pass the lesson's quiz to complete it."))
+        return redirect(lesson.get_url(request))
     if completed_now:
         messages.success(request, _("Course completed. Well done!"))
         return redirect(_localized_url(enrolment.course, request))
@@ -66,6 +69,7 @@ def dashboard(request):
     )
     courses = [e.course for e in enrolments]
     progress = learning.progress_by_course(request.user, courses)
+    following = learning.next_lessons(request.user, courses)
     recent = list(
         LessonCompletion.objects.filter(user=request.user)
         .select_related("lesson")
@@ -82,13 +86,21 @@ def dashboard(request):
             .order_by("path")[:6]
         )
     local = learning.localized(
-        [*courses, *(e.last_lesson for e in enrolments), *(c.lesson for c in recent), *recommended]
+        [
+            *courses,
+            *(e.last_lesson for e in enrolments),
+            *following.values(),
+            *(c.lesson for c in recent),
+            *recommended,
+        ]
     )
     for enrolment in enrolments:
         enrolment.progress = progress[enrolment.course_id]
         enrolment.local_course = local[enrolment.course_id]
         resume = enrolment.last_lesson if not enrolment.is_completed else None
         enrolment.resume = local[resume.pk] if resume else None
+        upcoming = following.get(enrolment.course_id)
+        enrolment.next_lesson = local[upcoming.pk] if upcoming else None
     for completion in recent:
         completion.local_lesson = local[completion.lesson_id]
     recommended = [local[course.pk] for course in recommended]

@@ -137,6 +137,7 @@ def test_the_lesson_opened_last_is_where_the_learner_resumes(client, course, lea
     assert Enrolment.objects.get().last_lesson.slug == "steps"
     html = client.get(reverse("curriculum:dashboard")).content.decode()
     assert "続きから" in html and lesson("steps").url in html
+    assert "次のレッスン" in html and lesson("seven").url in html  # the first one not done
 
 
 def test_english_pages_record_against_the_same_course(client, course, learner):

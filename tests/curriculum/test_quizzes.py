@@ -200,3 +200,17 @@ def test_learners_never_see_others_attempts(client, quiz_lesson, learner):
     assert client.post(url, {}).status_code == 404
     client.logout()
     assert client.get(url).status_code == 302  # to the login page
+
+
+def test_a_quiz_lesson_is_completed_by_passing_not_by_clicking(client, quiz_lesson, learner):
+    with pytest.raises(learning.QuizRequired):
+        learning.complete_lesson(learner, quiz_lesson)
+    client.force_login(learner)
+    html = client.get(quiz_lesson.url).content.decode()
+    assert "確認テストに合格すると完了になります" in html
+    assert reverse("curriculum:complete_lesson", args=[quiz_lesson.pk]) not in html
+    response = client.post(
+        reverse("curriculum:complete_lesson", args=[quiz_lesson.pk]), follow=True
+    )
+    assert "確認テストに合格すると完了になります" in response.content.decode()
+    assert not LessonCompletion.objects.exists()
