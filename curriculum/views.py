@@ -7,12 +7,23 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from wagtail.models import Locale
 
 from . import progress as learning
 from . import quizzes, xapi
 from .models import CoursePage, Enrolment, LessonCompletion, LessonPage, QuizAttempt
+
+
+def _readable(queryset, request, page_id):
+    """A live page the user may read: Wagtail's view restrictions (groups, password) on the page
+    or above it apply to enrolling and recording as they do to reading."""
+    page = get_object_or_404(queryset.live(), pk=page_id)
+    for restriction in page.get_view_restrictions():
+        if not restriction.accept_request(request):
+            raise Http404
+    return page
 
 
 def _localized_url(page, request):
@@ -24,11 +35,11 @@ def _localized_url(page, request):
 @login_required
 @require_POST
 def enrol(request, page_id):
-    course = get_object_or_404(CoursePage.objects.live(), pk=page_id)
+    course = _readable(CoursePage.objects, request, page_id)
     try:
         learning.enrol(request.user, course)
     except learning.CourseLocked as locked:
-        titles = "、".join(c.title for c in locked.missing)
+        titles = pgettext("list separator", ", ").join(c.title for c in locked.missing)
         messages.error(
             request, _("Complete these courses first: %(courses)s") % {"courses": titles}
         )
@@ -40,7 +51,7 @@ def enrol(request, page_id):
 @login_required
 @require_POST
 def complete_lesson(request, page_id):
-    lesson = get_object_or_404(LessonPage.objects.live(), pk=page_id)
+    lesson = _readable(LessonPage.objects, request, page_id)
     try:
         enrolment, completed_now = learning.complete_lesson(request.user, lesson)
     except learning.NotEnrolled:
@@ -119,7 +130,7 @@ def dashboard(request):
 @login_required
 @require_POST
 def start_quiz(request, page_id):
-    lesson = get_object_or_404(LessonPage.objects.live(), pk=page_id)
+    lesson = _readable(LessonPage.objects, request, page_id)
     try:
         attempt = quizzes.start_attempt(request.user, lesson)
     except learning.NotEnrolled:

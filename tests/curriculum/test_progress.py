@@ -214,3 +214,21 @@ def test_dashboard_queries_are_the_same_for_10_and_100_enrolments(
     enrol_in_more(90, 10)
     assert Enrolment.objects.filter(user=learner).count() == 100
     assert dashboard_queries(client) == ten
+
+
+def test_view_restrictions_apply_to_enrolling_and_recording(client, course, learner):
+    from django.contrib.auth.models import Group
+    from wagtail.models import PageViewRestriction
+
+    restriction = PageViewRestriction.objects.create(
+        page=course, restriction_type=PageViewRestriction.GROUPS
+    )
+    restriction.groups.add(Group.objects.create(name="県職員のみ"))
+    client.force_login(learner)
+    assert client.post(reverse("curriculum:enrol", args=[course.pk])).status_code == 404
+    assert not Enrolment.objects.exists()
+    # Enrolled before the restriction came: the lessons below it are closed too.
+    learning.enrol(learner, course)
+    lesson_url = reverse("curriculum:complete_lesson", args=[lesson("seven").pk])
+    assert client.post(lesson_url).status_code == 404
+    assert not LessonCompletion.objects.exists()
