@@ -12,6 +12,7 @@ from search.analysis import normalize
 
 from . import progress as learning
 from .models import Choice, LessonCompletion, Question, QuizAttempt
+from .signals import quiz_submitted
 
 MAX_SHORT_ANSWER = 200
 
@@ -172,6 +173,7 @@ def submit_attempt(attempt: QuizAttempt, data) -> QuizAttempt:
     attempt.refresh_from_db()
     if passed:
         learning.complete_lesson(attempt.user, attempt.lesson, via=LessonCompletion.Via.QUIZ)
+    quiz_submitted.send(sender=QuizAttempt, user=attempt.user, attempt=attempt)
     return attempt
 
 

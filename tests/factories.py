@@ -152,3 +152,31 @@ class LessonPageFactory(wagtail_factories.PageFactory):
     body = factory.LazyFunction(
         lambda: [{"type": "markdown", "value": "## 要点\n\n業務量調査から始めます。"}]
     )
+
+
+class CredentialDefinitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "credentials.CredentialDefinition"
+
+    slug = factory.Sequence(lambda n: f"credential-{n}")
+    name_ja = factory.Sequence(lambda n: f"認定{n}")
+    name_en = factory.Sequence(lambda n: f"Credential {n}")
+    description_ja = "自治体DXの基礎を修めたことを示します。"
+    criteria_ja = "講座をすべて修了すること。"
+
+
+class CredentialRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "credentials.CredentialRule"
+
+    definition = factory.SubFactory(CredentialDefinitionFactory)
+    kind = "course"
+
+
+class CredentialCompetencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "credentials.CredentialCompetency"
+
+    definition = factory.SubFactory(CredentialDefinitionFactory)
+    competency = factory.SubFactory(CompetencyFactory)
+    level = 2

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "people",
     "search",
     "curriculum",
+    "curriculum.credentials",
     "wagtail.api.v2",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -216,6 +217,11 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
+
+# Credentials name the site by this address (their ids, the did:web issuer, the status lists):
+# set it to the public https address in production. Private signing keys live in files here.
+CREDENTIALS_BASE_URL = env("CREDENTIALS_BASE_URL", default=WAGTAILADMIN_BASE_URL)
+CREDENTIALS_KEY_DIR = Path(env("CREDENTIALS_KEY_DIR", default=str(VAR_DIR / "keys")))
 WAGTAILAPI_SEARCH_ENABLED = True
 
 REST_FRAMEWORK = {

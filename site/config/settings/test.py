@@ -19,6 +19,8 @@ WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "search.backends.whoosh", "PATH": str(SEARCH_INDEX_DIR)}
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
+CREDENTIALS_BASE_URL = "http://testserver"
+CREDENTIALS_KEY_DIR = Path(tempfile.mkdtemp(prefix="cio-test-keys-"))
 
 # django-modelsearch's own test models (books, novels, authors, animals in a tree) give the search
 # backend contract suite a rich set of search_fields to run against.
