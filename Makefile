@@ -31,6 +31,7 @@ install: $(STAMP)
 
 run: install
 	$(MANAGE) migrate --noinput
+	$(MANAGE) credential_keys
 	$(MANAGE) load_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (English: http://127.0.0.1:$(PORT)/en/, admin: http://127.0.0.1:$(PORT)/admin/)"
 	$(MANAGE) runserver 127.0.0.1:$(PORT)

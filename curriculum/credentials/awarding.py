@@ -4,6 +4,8 @@ staff revoked it or it expired (staff renew it by awarding it again)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 from datetime import timedelta
 
@@ -20,6 +22,18 @@ from .models import Award, CredentialDefinition
 log = logging.getLogger(__name__)
 
 REMINDER_DAYS = 30
+
+# Set while demo data is loaded: the demo accounts are not real people to email.
+_quiet = contextvars.ContextVar("credential_notifications_quiet", default=False)
+
+
+@contextlib.contextmanager
+def quietly():
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
 
 
 class AlreadyHeld(Exception):
@@ -99,9 +113,11 @@ def evaluate_user(user, definitions=None) -> list[Award]:
             )
         except AlreadyHeld:
             continue
+    quiet = _quiet.get()
     for award in awarded:
         log.info("awarded %s to user %s", award.definition.slug, user.pk)
-        transaction.on_commit(lambda award=award: notify_awarded(award))
+        if not quiet:
+            transaction.on_commit(lambda award=award: notify_awarded(award))
     return awarded
 
 
@@ -133,7 +149,8 @@ def award_manually(user, definition, *, awarded_by, reason) -> Award:
             awarded_by=awarded_by,
             reason=reason,
         )
-    transaction.on_commit(lambda: notify_awarded(award))
+    if not _quiet.get():
+        transaction.on_commit(lambda: notify_awarded(award))
     return award
 
 
@@ -153,6 +170,8 @@ def _user_language(user) -> str:
 
 
 def notify_awarded(award: Award) -> None:
+    if _quiet.get():
+        return
     with translation.override(_user_language(award.user)):
         context = _email_context(award)
         send_mail(

@@ -14,6 +14,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Machine-readable credential endpoints: one address whatever the reader's language.
+    path("", include("curriculum.credentials.api_urls")),
 ]
 
 if settings.DEBUG:
@@ -27,6 +29,8 @@ urlpatterns += i18n_patterns(
     path("people/", include("people.urls")),
     path("search/", include("search.urls")),
     path("learn/", include("curriculum.urls")),
+    path("credentials/", include("curriculum.credentials.urls")),
+    path("career/", include("curriculum.credentials.career_urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

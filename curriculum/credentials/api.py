@@ -1,0 +1,86 @@
+"""The public, machine-facing side of the credentials: the verify API (no login, no CSRF token:
+it changes nothing), the issuer's DID document and JWKS, the status lists and the achievements."""
+
+import json
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from . import keys, openbadges, status, verification
+from .models import CredentialDefinition
+
+MAX_BODY = 1_000_000
+
+
+def _failed(message: str, http_status: int) -> JsonResponse:
+    return JsonResponse(
+        {"verified": False, "checks": [], "errors": [message]},
+        status=http_status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@csrf_exempt
+@require_POST
+def verify(request):
+    """JSON body (the credential, or {"credential": …} / {"jwt": …}) or a bare JWT."""
+    if len(request.body) > MAX_BODY:
+        return _failed(_("The credential is larger than 1 MB."), 413)
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _failed(_("The body is not UTF-8 text."), 400)
+    try:
+        report = verification.verify_text(text)
+    except ValueError as error:
+        return _failed(str(error), 400)
+    return JsonResponse(report.as_json(), json_dumps_params={"ensure_ascii": False})
+
+
+def _json(data, content_type="application/json"):
+    return JsonResponse(
+        data,
+        content_type=content_type,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+
+
+@require_GET
+@cache_control(max_age=300, public=True)
+def did_document(request):
+    return _json(keys.did_document(), "application/did+json")
+
+
+@require_GET
+@cache_control(max_age=300, public=True)
+def jwks(request):
+    return _json(keys.jwks())
+
+
+@require_GET
+@cache_control(max_age=300, public=True)
+def issuer(request):
+    return _json({"@context": openbadges.CONTEXT, **openbadges.issuer_profile()})
+
+
+@require_GET
+@cache_control(max_age=60, public=True)
+def status_list(request, number):
+    if number < 1 or (number - 1) * status.LIST_SIZE > status.next_index():
+        raise Http404
+    return _json(status.status_list_credential(number), "application/vc+ld+json")
+
+
+@require_GET
+@cache_control(max_age=300, public=True)
+def achievement(request, slug):
+    definition = get_object_or_404(CredentialDefinition, slug=slug)
+    return _json({"@context": openbadges.CONTEXT, **openbadges.achievement(definition)})
+
+
+def pretty(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)

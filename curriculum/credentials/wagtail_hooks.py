@@ -1,0 +1,81 @@
+from django.db import transaction
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from . import admin_views, organisation_views, tasks
+from .models import CredentialDefinition
+
+
+class CredentialDefinitionViewSet(SnippetViewSet):
+    model = CredentialDefinition
+    icon = "success"
+    menu_label = _("Credentials")
+    menu_name = "credentials"
+    menu_order = 225
+    add_to_admin_menu = True
+    list_display = ["name_ja", "slug", "validity_days", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name_ja", "name_en", "slug"]
+
+
+register_snippet(CredentialDefinitionViewSet)
+
+
+@hooks.register("after_create_snippet")
+@hooks.register("after_edit_snippet")
+def award_learners_who_already_qualify(request, instance):
+    if isinstance(instance, CredentialDefinition) and instance.is_active:
+        transaction.on_commit(lambda: tasks.award_existing_learners.enqueue(instance.pk))
+
+
+class PermissionMenuItem(MenuItem):
+    def __init__(self, *args, permissions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permissions = permissions
+
+    def is_shown(self, request):
+        return any(request.user.has_perm(p) for p in self.permissions)
+
+
+@hooks.register("register_admin_urls")
+def credential_admin_urls():
+    return [
+        path("awards/", admin_views.award_list, name="credential_awards"),
+        path("awards/new/", admin_views.award_create, name="credential_award_create"),
+        path("awards/<int:award_id>/revoke/", admin_views.award_revoke, name="credential_revoke"),
+        path("organisations/", organisation_views.index, name="organisation_report"),
+        path(
+            "organisations/<int:municipality_id>/",
+            organisation_views.detail,
+            name="organisation_report_detail",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def awards_menu_item():
+    return PermissionMenuItem(
+        _("Awarded credentials"),
+        reverse("credential_awards"),
+        icon_name="success",
+        order=226,
+        permissions=["credentials.view_award"],
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def organisation_menu_item():
+    return PermissionMenuItem(
+        _("Roles and credentials by organisation"),
+        reverse("organisation_report"),
+        icon_name="group",
+        order=60,
+        permissions=[
+            "credentials.view_organisation_report",
+            "credentials.view_all_organisations",
+        ],
+    )
