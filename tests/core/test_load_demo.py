@@ -7,6 +7,14 @@ from django.core.management import CommandError, call_command
 from wagtail.models import Locale, Page, Revision, Site
 
 from core.models import HomePage, Topic
+from curriculum.credentials.models import (
+    Award,
+    CredentialCompetency,
+    CredentialDefinition,
+    CredentialRule,
+    ExternalAlignment,
+    SigningKey,
+)
 from curriculum.models import (
     Choice,
     Competency,
@@ -51,6 +59,12 @@ COUNTED = [
     Question,
     Choice,
     QuizQuestion,
+    CredentialDefinition,
+    CredentialRule,
+    CredentialCompetency,
+    ExternalAlignment,
+    Award,
+    SigningKey,
 ]
 
 
@@ -151,3 +165,27 @@ def test_load_demo_refuses_production_settings(settings):
     with pytest.raises(CommandError, match="--allow-production"):
         call_command("load_demo", stdout=StringIO())
     assert not get_user_model().objects.exists()
+
+
+def test_demo_learners_hold_credentials_that_verify(client):
+    output = load_demo()
+    learner = get_user_model().objects.get(email="learner@example.jp")
+    held = Award.objects.filter(user=learner).select_related("definition")
+    assert {a.definition.slug: a.method for a in held} == {
+        "bpr-practitioner": "auto",
+        "cloud-security-basics": "manual",
+    }
+    public = held.get(is_public=True)
+    assert first_line_with(output, "Credentials:").endswith(public.get_absolute_url())
+    # The journey of the issue: download, paste, verified; edit one character, told why not.
+    client.force_login(learner)
+    wallet = client.get("/credentials/").content.decode()
+    assert "BPR・業務可視化 実践" in wallet
+    text = client.get(f"/credentials/{public.uuid}/credential.json").content.decode()
+    page = client.post("/credentials/verify/", {"text": text})
+    assert page.context["report"].verified
+    edited = text.replace("業務フロー", "業務フロウ", 1)
+    assert edited != text
+    refused = client.post("/credentials/verify/", {"text": edited})
+    assert not refused.context["report"].verified
+    assert refused.context["report"].errors[0].startswith("signature: ")

@@ -17,6 +17,8 @@ from wagtail.models import Locale, Page, Site
 
 from core.models import HomePage, StandardPage, Topic
 from core.translation import ensure_translation
+from curriculum.credentials import awarding
+from curriculum.credentials.demo import award_demo_learners, load_credentials, public_award_url
 from curriculum.demo import load_curriculum, load_learning
 from people.models import Municipality
 from search.indexing import index_updates_deferred
@@ -114,10 +116,17 @@ class Command(BaseCommand):
             home_ja, home_en = self.load_pages()
             catalogue = load_curriculum(home_ja)
             accounts = self.load_people()
-            load_learning()
+            load_credentials()
+            with awarding.quietly():
+                load_learning()
+                award_demo_learners()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
         self.stdout.write(f"  Courses: {catalogue.url}")
+        self.stdout.write(
+            "  Credentials: /credentials/ (signed in), verify at /credentials/verify/; "
+            f"the learner's public one: {public_award_url()}"
+        )
         self.stdout.write("  Demo accounts (e-mail / password):")
         for persona, password in accounts:
             self.stdout.write(f"    {persona['label']:<28} {persona['email']} / {password}")
