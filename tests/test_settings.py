@@ -27,6 +27,7 @@ def production_env(tmp_path, **extra):
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "cio-academy.example.jp",
+        "CREDENTIALS_BASE_URL": "https://cio-academy.example.jp",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy-check.sqlite3'}",
         **extra,
     }
@@ -44,6 +45,14 @@ def test_production_settings_refuse_a_weak_secret_key(tmp_path):
     result = run_manage("check", env_overrides=production_env(tmp_path, SECRET_KEY="short"))
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_refuse_to_sign_credentials_for_a_placeholder_address(tmp_path):
+    for address in ("", "http://127.0.0.1:8000"):
+        overrides = production_env(tmp_path, CREDENTIALS_BASE_URL=address)
+        result = run_manage("check", env_overrides=overrides)
+        assert result.returncode != 0
+        assert "CREDENTIALS_BASE_URL" in result.stderr
 
 
 def test_development_settings_fail_the_deploy_check(tmp_path):

@@ -3,6 +3,7 @@ it changes nothing), the issuer's DID document and JWKS, the status lists and th
 
 import json
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -28,10 +29,17 @@ def _failed(message: str, http_status: int) -> JsonResponse:
 @require_POST
 def verify(request):
     """JSON body (the credential, or {"credential": …} / {"jwt": …}) or a bare JWT."""
-    if len(request.body) > MAX_BODY:
-        return _failed(_("The credential is larger than 1 MB."), 413)
+    too_big = _failed(_("The credential is larger than 1 MB."), 413)
     try:
-        text = request.body.decode("utf-8")
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+            return too_big
+        body = request.body
+    except (ValueError, RequestDataTooBig):
+        return too_big
+    if len(body) > MAX_BODY:
+        return too_big
+    try:
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         return _failed(_("The body is not UTF-8 text."), 400)
     try:
@@ -70,7 +78,7 @@ def issuer(request):
 @require_GET
 @cache_control(max_age=60, public=True)
 def status_list(request, number):
-    if number < 1 or (number - 1) * status.LIST_SIZE > status.next_index():
+    if not 1 <= number <= status.list_count():
         raise Http404
     return _json(status.status_list_credential(number), "application/vc+ld+json")
 

@@ -59,39 +59,33 @@ def check_rules(user, definition) -> tuple[bool, list[rules.Evidence]]:
 
 def _issue(user, definition, *, method, evidence, awarded_by=None, reason="") -> Award:
     now = timezone.now().replace(microsecond=0)
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                award = Award(
-                    definition=definition,
-                    user=user,
-                    method=method,
-                    awarded_by=awarded_by,
-                    reason=reason,
-                    evidence=[item.as_json() for item in evidence],
-                    issued_at=now,
-                    expires_at=now + timedelta(days=definition.validity_days)
-                    if definition.validity_days
-                    else None,
-                    status_index=status.next_index(),
-                )
-                award.save()
-                award.credential = proofs.sign(
-                    openbadges.unsigned_credential(award), created=now.isoformat()
-                )
-                award.save(update_fields=["credential"])
-                return award
-        except IntegrityError:
-            if Award.objects.filter(
+    try:
+        with transaction.atomic():
+            award = Award(
                 definition=definition,
                 user=user,
-                revoked_at__isnull=True,
-                superseded_at__isnull=True,
-            ).exists():
-                raise AlreadyHeld from None
-            # Another award took the same status position: take the next one.
-            continue
-    raise RuntimeError("could not allocate a status list position")
+                method=method,
+                awarded_by=awarded_by,
+                reason=reason,
+                evidence=[item.as_json() for item in evidence],
+                issued_at=now,
+                expires_at=now + timedelta(days=definition.validity_days)
+                if definition.validity_days
+                else None,
+                status_index=status.allocate(),
+            )
+            award.save()
+            award.credential = proofs.sign(
+                openbadges.unsigned_credential(award), created=now.isoformat()
+            )
+            award.save(update_fields=["credential"])
+            return award
+    except IntegrityError:
+        if Award.objects.filter(
+            definition=definition, user=user, revoked_at__isnull=True, superseded_at__isnull=True
+        ).exists():
+            raise AlreadyHeld from None
+        raise
 
 
 def evaluate_user(user, definitions=None) -> list[Award]:
@@ -161,7 +155,9 @@ def revoke(award: Award, *, by, reason: str) -> Award:
         award.revoked_at = timezone.now()
         award.revoked_by = by
         award.revocation_reason = reason.strip()
-        award.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+        with transaction.atomic():
+            award.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+            status.revoke(award.status_index, award.revoked_at)
     return award
 
 
@@ -213,3 +209,21 @@ def _email_context(award: Award) -> dict:
         "user": award.user,
         "base_url": settings.CREDENTIALS_BASE_URL.rstrip("/"),
     }
+
+
+def resign_orphaned(now=None) -> int:
+    """Re-sign, with the active key, the standing awards whose key was revoked (a compromised
+    key): the content stays the same, the proof is new. Holders download them again."""
+    from . import keys
+
+    trusted = set(keys.verifying_keys().values_list("verification_method", flat=True))
+    count = 0
+    for award in Award.objects.standing(now).iterator():
+        proof = (award.credential.get("proof") or [{}])[0]
+        if proof.get("verificationMethod") in trusted:
+            continue
+        created = timezone.now().replace(microsecond=0).isoformat()
+        award.credential = proofs.sign(award.credential, created=created)
+        award.save(update_fields=["credential"])
+        count += 1
+    return count

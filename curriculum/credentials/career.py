@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Locale, PageViewRestriction
 
@@ -434,13 +435,21 @@ def _peers(rows: list[CompetencyGap], user, profile, now=None) -> None:
     need = {row.competency.pk: row.required for row in rows if not row.is_met}
     if not need:
         return
+    # Only awards their holders made public: a public profile is not consent to show the rest.
+    enough = Q(pk__in=[])
+    for competency_id, level in need.items():
+        enough |= Q(
+            definition__competencies__competency_id=competency_id,
+            definition__competencies__level__gte=level,
+        )
     held = (
         Award.objects.standing(now)
         .filter(
+            enough,
+            is_public=True,
             user__is_active=True,
             user__profile__is_public=True,
             user__profile__open_to_questions=True,
-            definition__competencies__competency_id__in=list(need),
         )
         .exclude(user=user)
         .order_by()

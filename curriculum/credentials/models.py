@@ -346,6 +346,54 @@ class Award(models.Model):
         return self.is_public or (user.is_authenticated and user.pk == self.user_id)
 
 
+class StatusPosition(models.Model):
+    """A position in the revocation status list. Positions outlive their awards: an award deleted
+    with its holder's account leaves its position revoked, and a position is never handed out
+    twice, so a published "revoked" bit can never turn back to "valid"."""
+
+    index = models.PositiveIntegerField(primary_key=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self):
+        return str(self.index)
+
+
+class OrganisationReporter(models.Model):
+    """Which organisation a member of staff reports on, assigned by an administrator: a member's
+    own profile says where they work, but anyone can edit that, so it cannot decide the scope."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="organisation_reporter",
+    )
+    municipality = models.ForeignKey(
+        "people.Municipality",
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_(
+            "Their municipality; a prefectural government gives the whole prefecture. They also "
+            "need the permission to see their own organisation's report."
+        ),
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    panels = [FieldPanel("user"), FieldPanel("municipality")]
+
+    class Meta:
+        verbose_name = _("organisation report access")
+        verbose_name_plural = _("organisation report access")
+
+    def __str__(self):
+        return f"{self.user} — {self.municipality}"
+
+
 class SigningKey(models.Model):
     """The public half of an issuer key. The private half lives in a file under
     CREDENTIALS_KEY_DIR, never in the database or the repository. A rotated key stays here (and in

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from curriculum.models import Role
 from people.models import Municipality, Prefecture, Profile
 
-from .models import Award, CredentialDefinition
+from .models import Award, CredentialDefinition, OrganisationReporter
 
 VIEW_OWN = "credentials.view_organisation_report"
 VIEW_ALL = "credentials.view_all_organisations"
@@ -71,7 +71,12 @@ def scope_for(user) -> Scope | None:
     if user.has_perm(VIEW_ALL):  # true for active superusers too
         return Scope(everything=True)
     if user.has_perm(VIEW_OWN):
-        own = Municipality.objects.select_related("prefecture").filter(profiles__user=user).first()
+        # Assigned by an administrator, not the profile's municipality, which members edit.
+        own = (
+            Municipality.objects.select_related("prefecture")
+            .filter(pk__in=OrganisationReporter.objects.filter(user=user).values("municipality"))
+            .first()
+        )
         return Scope(municipality=own)
     return None
 

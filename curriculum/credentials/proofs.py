@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 import base58
 import jwt
@@ -94,7 +95,19 @@ def verify(document: dict) -> dict:
         raise ProofError("malformed", "proofValue is not base58btc") from error
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     options = {k: v for k, v in proof.items() if k != "proofValue"}
+    if "@context" in options:
+        # eddsa-jcs-2022: a proof's own context must begin the document's.
+        document_context = unsecured.get("@context")
+        own = options["@context"]
+        own = own if isinstance(own, list) else [own]
+        if not isinstance(document_context, list) or document_context[: len(own)] != own:
+            raise ProofError("malformed", "the proof's @context does not begin the document's")
     options["@context"] = unsecured.get("@context")
+    created = _timestamp(proof.get("created"))
+    if created is None:
+        raise ProofError("malformed", "the proof's created is not a date-time")
+    if created > datetime.now(UTC) + CLOCK_SKEW:
+        raise ProofError("malformed", "the proof was created in the future")
     try:
         data = _hash_data(unsecured, options)
         public_key.verify(signature, data)
@@ -105,14 +118,25 @@ def verify(document: dict) -> dict:
     return proof
 
 
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _timestamp(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
 # VC-JWT --------------------------------------------------------------------------------------
 
 
 def to_jwt(credential: dict, key=None) -> str:
     """The credential as a VC-JWT: the JSON (without its embedded proof) is the claim set, with
     iss, jti, sub, nbf and exp added as Open Badges 3.0 asks."""
-    from datetime import datetime
-
     key = key or keys.active_key()
     claims = copy.deepcopy({k: v for k, v in credential.items() if k != "proof"})
     claims["iss"] = credential["issuer"]["id"]

@@ -6,22 +6,42 @@ from __future__ import annotations
 
 import base64
 import gzip
+import secrets
 
-from django.db.models import Max
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from . import keys, proofs
-from .models import Award
+from .models import StatusPosition
 
 LIST_SIZE = 131_072
 
 
-def next_index() -> int:
-    """The next free position (called inside the award's transaction; the unique constraint on
-    status_index turns a race into a retry)."""
-    highest = Award.objects.aggregate(highest=Max("status_index"))["highest"]
-    return 0 if highest is None else highest + 1
+def allocate() -> int:
+    """A new position, at random among the free ones (so a position says nothing about when or in
+    what order a credential was issued), in lists kept at most half full. Never reused."""
+    lists = StatusPosition.objects.count() // (LIST_SIZE // 2) + 1
+    for _attempt in range(32):
+        index = secrets.randbelow(lists * LIST_SIZE)
+        try:
+            with transaction.atomic():
+                StatusPosition.objects.create(index=index)
+        except IntegrityError:
+            continue
+        return index
+    raise RuntimeError("no free status list position")
+
+
+def list_count() -> int:
+    highest = StatusPosition.objects.order_by("-index").values_list("index", flat=True).first()
+    return 0 if highest is None else list_number(highest)
+
+
+def revoke(index: int, when=None) -> None:
+    StatusPosition.objects.filter(index=index, revoked_at__isnull=True).update(
+        revoked_at=when or timezone.now()
+    )
 
 
 def list_number(index: int) -> int:
@@ -47,11 +67,9 @@ def revoked_positions(number: int) -> list[int]:
     start = (number - 1) * LIST_SIZE
     return [
         index - start
-        for index in Award.objects.filter(
-            status_index__gte=start,
-            status_index__lt=start + LIST_SIZE,
-            revoked_at__isnull=False,
-        ).values_list("status_index", flat=True)
+        for index in StatusPosition.objects.filter(
+            index__gte=start, index__lt=start + LIST_SIZE, revoked_at__isnull=False
+        ).values_list("index", flat=True)
     ]
 
 

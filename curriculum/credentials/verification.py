@@ -68,12 +68,21 @@ def parse(text: str) -> tuple[dict | None, str | None]:
         raise ValueError(_("Paste a credential, or choose a file."))
     if text.startswith("{"):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
         except json.JSONDecodeError as error:
             raise ValueError(
                 _("This is not valid JSON (line %(line)s, column %(column)s).")
                 % {"line": error.lineno, "column": error.colno}
             ) from error
+        except DuplicateKey as duplicate:
+            # Readers disagree on which of two equal keys counts: a credential must not have any.
+            raise ValueError(
+                _("The key “%(key)s” appears twice in one object.") % {"key": duplicate.key}
+            ) from duplicate
+        except RecursionError as error:
+            raise ValueError(_("The JSON is nested too deeply.")) from error
+        if _depth(data) > MAX_DEPTH:
+            raise ValueError(_("The JSON is nested too deeply."))
         if isinstance(data, dict) and isinstance(data.get("jwt"), str):
             return None, data["jwt"].strip()
         if isinstance(data, dict) and isinstance(data.get("credential"), dict | str):
@@ -85,6 +94,34 @@ def parse(text: str) -> tuple[dict | None, str | None]:
     if text.count(".") == 2 and " " not in text:
         return None, text
     raise ValueError(_("This is neither a JSON credential nor a JWT."))
+
+
+MAX_DEPTH = 32
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _depth(value, level=1) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
 
 
 def verify_text(text: str) -> Report:
@@ -111,6 +148,8 @@ def verify_jwt(token: str) -> Report:
 
 
 def verify_credential(credential: dict) -> Report:
+    if _depth(credential) > MAX_DEPTH:
+        raise ValueError(_("The JSON is nested too deeply."))
     report = Report(credential=credential)
     _check_schema(report, credential)
     try:

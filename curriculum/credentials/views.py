@@ -5,12 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from curriculum.models import Competency, Role
 
-from . import api, proofs, verification
+from . import api, keys, proofs, verification
 from .forms import SharingForm, VerifyForm
 from .models import Award
 
@@ -31,6 +32,7 @@ def wallet(request):
     awards = (
         Award.objects.filter(user=request.user)
         .select_related("definition", "definition__image")
+        .prefetch_related("definition__image__renditions")
         .order_by("-issued_at")
     )
     return render(request, "credentials/wallet.html", {"awards": awards})
@@ -104,7 +106,11 @@ def certificate(request, award_id):
     return render(
         request,
         "credentials/certificate.html",
-        {"award": award, "holder_name": _holder_name(award)},
+        {
+            "award": award,
+            "holder_name": _holder_name(award),
+            "verify_url": keys.base_url() + reverse("credentials:verify"),
+        },
     )
 
 

@@ -1,13 +1,18 @@
+from django.contrib import messages
 from django.db import transaction
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from curriculum.models import Quiz
+
 from . import admin_views, organisation_views, tasks
-from .models import CredentialDefinition
+from .models import CredentialDefinition, CredentialRule, OrganisationReporter
 
 
 class CredentialDefinitionViewSet(SnippetViewSet):
@@ -23,6 +28,79 @@ class CredentialDefinitionViewSet(SnippetViewSet):
 
 
 register_snippet(CredentialDefinitionViewSet)
+
+
+class OrganisationReporterViewSet(SnippetViewSet):
+    model = OrganisationReporter
+    icon = "group"
+    menu_label = _("Organisation report access")
+    menu_name = "organisation-report-access"
+    add_to_settings_menu = True
+    list_display = ["user", "municipality", "granted_at"]
+    search_fields = ["user__email", "municipality__name"]
+
+
+register_snippet(OrganisationReporterViewSet)
+
+
+def _refuse(request, message, url):
+    messages.error(request, message)
+    return redirect(url)
+
+
+@hooks.register("before_delete_page")
+def keep_courses_that_credentials_require(request, page):
+    """A credential's rule names the course: deleting it would silently change what the
+    credential means, so the rule must be changed first."""
+    used = (
+        CredentialRule.objects.filter(course__path__startswith=page.path)
+        .select_related("definition")
+        .order_by("definition__name_ja")
+    )
+    names = sorted({rule.definition.name for rule in used})
+    if names:
+        return _refuse(
+            request,
+            _("This page cannot be deleted: the rules of these credentials name it: %(names)s.")
+            % {"names": pgettext("list separator", ", ").join(names)},
+            reverse("wagtailadmin_explore", args=[page.get_parent().pk]),
+        )
+    return None
+
+
+@hooks.register("before_delete_snippet")
+def keep_what_credentials_depend_on(request, instances):
+    for instance in instances:
+        if isinstance(instance, CredentialDefinition) and instance.awards.exists():
+            return _refuse(
+                request,
+                _(
+                    "“%(name)s” has been awarded: it cannot be deleted. "
+                    "Switch off automatic awards instead."
+                )
+                % {"name": instance.name},
+                reverse("wagtailsnippets_credentials_credentialdefinition:list"),
+            )
+        if isinstance(instance, Quiz):
+            names = sorted(
+                {
+                    rule.definition.name
+                    for rule in CredentialRule.objects.filter(quiz=instance).select_related(
+                        "definition"
+                    )
+                }
+            )
+            if names:
+                return _refuse(
+                    request,
+                    _(
+                        "This quiz cannot be deleted: "
+                        "the rules of these credentials name it: %(names)s."
+                    )
+                    % {"names": pgettext("list separator", ", ").join(names)},
+                    reverse("wagtailsnippets_curriculum_quiz:list"),
+                )
+    return None
 
 
 @hooks.register("after_create_snippet")

@@ -152,7 +152,55 @@ def test_expiry_renewal_and_one_reminder(definition, learner, django_capture_on_
     assert award.status == "renewed" and renewed.status == "valid"
 
 
-def test_status_positions_are_unique(definition):
-    users = [UserFactory() for _ in range(3)]
+def test_status_positions_are_random_unique_and_never_reused(definition):
+    from curriculum.credentials import status
+    from curriculum.credentials.models import StatusPosition
+
+    users = [UserFactory() for _ in range(6)]
     awards = [awarding.award_manually(u, definition, awarded_by=None, reason="x") for u in users]
-    assert sorted(a.status_index for a in awards) == [0, 1, 2]
+    indexes = [a.status_index for a in awards]
+    assert len(set(indexes)) == 6 and all(0 <= i < status.LIST_SIZE for i in indexes)
+    assert indexes != sorted(indexes) or indexes[-1] > 1000  # not handed out in order
+    # An account deleted with its award: the position stays taken, and revoked for verifiers.
+    gone = awards[0]
+    users[0].delete()
+    assert not Award.objects.filter(pk=gone.pk).exists()
+    assert status.is_revoked(gone.status_index)
+    assert StatusPosition.objects.count() == 6
+    again = awarding.award_manually(UserFactory(), definition, awarded_by=None, reason="x")
+    assert again.status_index not in indexes
+
+
+def test_a_missing_signing_key_does_not_cost_the_learner_their_progress(
+    course, definition, learner, caplog
+):
+    from django.core.management import call_command
+
+    from curriculum.credentials import keys
+
+    key = keys.active_key()
+    path = keys.key_dir() / f"{key.kid}.pem"
+    hidden = path.with_suffix(".away")
+    path.rename(hidden)
+    try:
+        finish(learner, course)
+    finally:
+        hidden.rename(path)
+    assert learner.enrolments.get().completed_at is not None
+    assert not Award.objects.exists()
+    assert "signing key is unavailable" in caplog.text
+    call_command("award_credentials", stdout=__import__("io").StringIO())
+    assert Award.objects.get().user == learner
+
+
+def test_recorded_contributions_award_at_once(learner):
+    from curriculum.credentials.signals import contribution_recorded
+
+    definition = CredentialDefinitionFactory()
+    CredentialRuleFactory(definition=definition, kind="accepted_answers", count=1)
+    rules.register_counter("accepted_answers", lambda user: [rules.Evidence(name="回答")])
+    try:
+        contribution_recorded.send(sender=None, user=learner, kind="accepted_answers")
+    finally:
+        rules._counters.pop("accepted_answers")
+    assert Award.objects.get().definition == definition

@@ -118,8 +118,10 @@ def proving(*levels, name=None):
     return definition
 
 
-def give(user, definition) -> Award:
-    return awarding.award_manually(user, definition, awarded_by=None, reason="テスト")
+def give(user, definition, *, public=True) -> Award:
+    award = awarding.award_manually(user, definition, awarded_by=None, reason="テスト")
+    Award.objects.filter(pk=award.pk).update(is_public=public)
+    return award
 
 
 def choose(user, current=None, target=None):
@@ -364,9 +366,10 @@ def test_peers_are_public_open_active_and_prove_the_level_same_prefecture_first(
     give(peer("質問不可", open_=False), strong)
     give(peer("退職", active=False), strong)
     give(peer("不足", municipality=tokyo), weak)
+    give(peer("認定は非公開", municipality=tokyo), strong, public=False)
     revoked = give(peer("取消", municipality=tokyo), strong)
     awarding.revoke(revoked, by=None, reason="誤り")
-    give(member, weak)  # the learner proves 2 themself
+    give(member, weak, public=False)  # the learner proves 2 themself, public or not
     choose(member, target=ladder[2])
     peers = row(plan_for(member), "C1").peers
 

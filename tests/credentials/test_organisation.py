@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from curriculum.credentials import awarding, organisation
-from curriculum.credentials.models import Award
+from curriculum.credentials.models import Award, OrganisationReporter
 from people.models import Municipality
 from tests.factories import (
     CredentialDefinitionFactory,
@@ -117,6 +117,7 @@ def staff(email, *codenames, municipality=None):
     if municipality is not None:
         user.profile.municipality = municipality
         user.profile.save()
+        OrganisationReporter.objects.create(user=user, municipality=municipality)
     return user
 
 
@@ -247,6 +248,25 @@ def test_an_own_scope_viewer_without_a_municipality_is_told_why_there_is_nothing
     assert "organisation-report" not in html and "?prefecture=" not in html  # no figures
     assert status(client, municipality_url(places["shinjuku"])) == 403
     assert status(client, prefecture_url(places["tokyo"])) == 403
+
+
+def test_editing_ones_own_profile_does_not_change_what_one_may_see(client, places):
+    viewer = staff(
+        "shinjuku2@example.jp", "view_organisation_report", municipality=places["shinjuku"]
+    )
+    # Members choose their municipality on their profile; the report scope is not theirs to pick.
+    viewer.profile.municipality = places["tokyo_gov"]
+    viewer.profile.save()
+    client.force_login(viewer)
+    assert status(client, prefecture_url(places["tokyo"])) == 403
+    assert status(client, municipality_url(places["hachioji"])) == 403
+    assert status(client, municipality_url(places["shinjuku"])) == 200
+
+    unassigned = staff("profile-only@example.jp", "view_organisation_report")
+    unassigned.profile.municipality = places["shinjuku"]
+    unassigned.profile.save()
+    client.force_login(unassigned)
+    assert status(client, municipality_url(places["shinjuku"])) == 403
 
 
 def test_unknown_organisations_are_not_found(client, places, viewer):

@@ -200,3 +200,45 @@ def test_malformed_input_is_reported_not_raised(text):
         assert str(error)
     else:
         assert not report.verified and report.errors
+
+
+def test_duplicate_keys_and_deep_nesting_are_refused(award):
+    text = json.dumps(award.credential, ensure_ascii=False)
+    doubled = text.replace('"name": ', '"name": "偽物の資格", "name": ', 1)
+    with pytest.raises(ValueError, match="name"):
+        verification.verify_text(doubled)
+    with pytest.raises(ValueError):
+        verification.verify_text("{" + '"a": [' * 5000 + "]" * 5000 + "}")
+    with pytest.raises(ValueError):
+        verification.verify_text('{"a": ' + "[" * 40 + "]" * 40 + "}")
+
+
+def test_a_proof_with_its_own_context_or_a_future_date_fails(award):
+    foreign = copy.deepcopy(award.credential)
+    foreign["proof"][0]["@context"] = ["https://evil.example/context"]
+    assert statuses(verification.verify_credential(foreign))["signature"] == "failed"
+    own = copy.deepcopy(award.credential)
+    own["proof"][0]["@context"] = award.credential["@context"][:1]
+    # A proof context that begins the document's is allowed: the document's is what is hashed.
+    assert statuses(verification.verify_credential(own))["signature"] == "passed"
+    future = {k: v for k, v in award.credential.items() if k != "proof"}
+    signed = proofs.sign(future, created="2099-01-01T00:00:00+00:00")
+    report = verification.verify_credential(signed)
+    assert statuses(report)["signature"] == "failed" and "future" in report.checks[1]["message"]
+
+
+def test_a_compromised_key_is_replaced_and_its_credentials_resigned(award):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old = SigningKey.objects.get(is_active=True)
+    call_command("credential_keys", "--rotate", stdout=StringIO())
+    call_command("credential_keys", "--revoke", old.kid, stdout=StringIO())
+    assert not verification.verify_credential(award.credential).verified
+    out = StringIO()
+    call_command("credential_keys", "--resign", stdout=out)
+    assert out.getvalue().startswith("1 ")
+    award.refresh_from_db()
+    assert verification.verify_credential(award.credential).verified
+    assert award.credential["proof"][0]["verificationMethod"] != old.verification_method

@@ -157,6 +157,12 @@ def test_the_api_is_post_only_and_bounded(client, db):
     assert client.get(url).status_code == 405
     huge = b'{"a": "' + b"x" * 1_000_001 + b'"}'
     assert client.post(url, huge, content_type="application/json").status_code == 413
+    larger_than_django_reads = b"x" * 3_000_000
+    response = client.post(url, larger_than_django_reads, content_type="application/json")
+    assert response.status_code == 413 and response.json()["verified"] is False
+    deep = b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = client.post(url, deep, content_type="application/json")
+    assert response.status_code == 400 and response.json()["verified"] is False
 
 
 def test_the_issuer_publishes_its_keys_and_status_list(client, award):
@@ -247,14 +253,15 @@ def test_the_award_list_is_staff_only(client, learner, home_page):
 def test_query_counts_do_not_grow_with_awards(client, learner, home_page):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from wagtail_factories import ImageFactory
 
     def add_awards(n):
         for _ in range(n):
-            awarding.award_manually(
-                learner, CredentialDefinitionFactory(), awarded_by=None, reason="x"
-            )
+            definition = CredentialDefinitionFactory(image=ImageFactory())
+            awarding.award_manually(learner, definition, awarded_by=None, reason="x")
 
     def queries(url):
+        client.get(url)  # renditions of new badge images are made on first sight
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
         return len(captured.captured_queries)
@@ -267,3 +274,18 @@ def test_query_counts_do_not_grow_with_awards(client, learner, home_page):
     add_awards(8)
     assert [queries(url) for url in urls] == before
     assert max(before) <= 20
+
+
+def test_what_credentials_depend_on_cannot_be_deleted_from_the_admin(client, course, learner):
+    from curriculum.credentials.models import CredentialRule
+
+    definition = CredentialDefinitionFactory(name_ja="DX修了")
+    CredentialRule.objects.create(definition=definition, kind="course", course=course)
+    awarding.award_manually(learner, definition, awarded_by=None, reason="x")
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    response = client.post(reverse("wagtailadmin_pages:delete", args=[course.pk]), follow=True)
+    assert "DX修了" in response.content.decode()
+    assert type(course).objects.filter(pk=course.pk).exists()
+    url = reverse("wagtailsnippets_credentials_credentialdefinition:delete", args=[definition.pk])
+    client.post(url)
+    assert type(definition).objects.filter(pk=definition.pk).exists()

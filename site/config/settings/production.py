@@ -16,6 +16,14 @@ if len(SECRET_KEY) < 50:
     )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
+# Credentials name their issuer by this address for as long as they exist: a placeholder here
+# would be signed into every credential.
+CREDENTIALS_BASE_URL = env("CREDENTIALS_BASE_URL", default=env("WAGTAILADMIN_BASE_URL", default=""))
+if not CREDENTIALS_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "CREDENTIALS_BASE_URL (or WAGTAILADMIN_BASE_URL) must be the site's public https address."
+    )
+
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # Behind a TLS-terminating load balancer that sets X-Forwarded-Proto.
 if env.bool("BEHIND_TLS_PROXY", default=False):

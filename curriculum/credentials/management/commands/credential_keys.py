@@ -17,8 +17,18 @@ class Command(BaseCommand):
             metavar="KID",
             help="a compromised key: what it signed stops verifying (rotate first)",
         )
+        parser.add_argument(
+            "--resign",
+            action="store_true",
+            help="re-sign standing credentials whose key was revoked, with the active key",
+        )
 
-    def handle(self, *args, rotate=False, revoke=None, **options):
+    def handle(self, *args, rotate=False, revoke=None, resign=False, **options):
+        if resign:
+            from curriculum.credentials import awarding
+
+            self.stdout.write(f"{awarding.resign_orphaned()} credentials re-signed.")
+            return
         if revoke:
             from django.utils import timezone
 
