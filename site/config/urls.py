@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     path("learn/", include("curriculum.urls")),
     path("credentials/", include("curriculum.credentials.urls")),
     path("career/", include("curriculum.credentials.career_urls")),
+    path("case-studies/", include("casestudies.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

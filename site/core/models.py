@@ -65,7 +65,11 @@ class HomePage(Page):
     search_fields = [*Page.search_fields, index.SearchField("lead"), index.SearchField("body")]
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["core.StandardPage", "curriculum.CourseCatalogPage"]
+    subpage_types = [
+        "core.StandardPage",
+        "curriculum.CourseCatalogPage",
+        "casestudies.CaseStudyIndexPage",
+    ]
     max_count_per_parent = 1
 
     class Meta:

@@ -71,9 +71,12 @@ def test_home_query_count_does_not_grow_with_topics(
 class HomePageRulesTests(WagtailPageTestCase):
     def test_home_page_sits_at_the_root_only(self):
         self.assertAllowedParentPageTypes(HomePage, {__import__("wagtail").models.Page})
+        from casestudies.models import CaseStudyIndexPage
         from curriculum.models import CourseCatalogPage
 
-        self.assertAllowedSubpageTypes(HomePage, {StandardPage, CourseCatalogPage})
+        self.assertAllowedSubpageTypes(
+            HomePage, {StandardPage, CourseCatalogPage, CaseStudyIndexPage}
+        )
 
     def test_standard_pages_nest_under_home_and_each_other(self):
         self.assertAllowedParentPageTypes(StandardPage, {HomePage, StandardPage})

@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
+from casestudies.demo import load_case_studies
+from casestudies.demo_submissions import load_demo_submissions
 from core.models import HomePage, StandardPage, Topic
 from core.translation import ensure_translation
 from curriculum.credentials import awarding
@@ -120,9 +122,12 @@ class Command(BaseCommand):
             with awarding.quietly():
                 load_learning()
                 award_demo_learners()
+            cases = load_case_studies(home_ja)
+            load_demo_submissions()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
         self.stdout.write(f"  Courses: {catalogue.url}")
+        self.stdout.write(f"  Case studies: {cases.url} (write one at /case-studies/mine/)")
         self.stdout.write(
             "  Credentials: /credentials/ (signed in), verify at /credentials/verify/; "
             f"the learner's public one: {public_award_url()}"

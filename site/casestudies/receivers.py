@@ -1,0 +1,60 @@
+"""Authors hear what moderators decided, by email, with the moderator's comment and a link back to
+their cases — whether or not they can open the Wagtail admin."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from wagtail.signals import workflow_approved, workflow_rejected
+
+from . import submission
+from .models import CaseStudyPage
+
+
+def _notify(state, template, subject_text):
+    page = state.content_object
+    if not isinstance(page, CaseStudyPage):
+        page = getattr(page, "specific", page)
+        if not isinstance(page, CaseStudyPage):
+            return
+    recipients = sorted(
+        {u.email for u in page.authors.all() if u.email}
+        | ({page.owner.email} if page.owner else set())
+    )
+    if not recipients:
+        return
+    base = getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "page": page,
+            "title": page.draft_title,
+            "comment": submission.reviewer_comment(state),
+            "my_cases_url": base + reverse("casestudies:mine"),
+            "page_url": base + (page.url or ""),
+        }
+        send_mail(
+            subject_text % {"title": page.draft_title},
+            render_to_string(template, context),
+            None,
+            recipients,
+        )
+
+
+@receiver(workflow_rejected)
+def tell_authors_changes_were_requested(sender, instance, user, **kwargs):
+    from django.utils.translation import gettext
+
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("Changes requested: “%(title)s”")
+    _notify(instance, "casestudies/email/changes_requested.txt", subject)
+
+
+@receiver(workflow_approved)
+def tell_authors_it_is_published(sender, instance, user, **kwargs):
+    from django.utils.translation import gettext
+
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("Published: “%(title)s”")
+    _notify(instance, "casestudies/email/published.txt", subject)

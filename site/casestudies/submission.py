@@ -1,0 +1,143 @@
+"""Officials write case studies from the site, without admin access. A case is a Wagtail page:
+each save is a revision, submitting starts the page's moderation workflow, and moderators approve
+(publish) or request changes in the Wagtail admin. Editing a published case makes a new revision
+that goes through moderation while the published version stays live."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from wagtail.models import WorkflowState
+
+from .models import CaseStudyIndexPage, CaseStudyPage
+
+
+class Status:
+    DRAFT = "draft"
+    IN_MODERATION = "in_moderation"
+    CHANGES_REQUESTED = "changes_requested"
+    PUBLISHED = "published"
+
+    LABELS = {
+        DRAFT: _("Draft"),
+        IN_MODERATION: _("In moderation"),
+        CHANGES_REQUESTED: _("Changes requested"),
+        PUBLISHED: _("Published"),
+    }
+
+
+class NotAllowed(Exception):
+    pass
+
+
+class CannotSubmit(Exception):
+    pass
+
+
+def is_author(user, page) -> bool:
+    if not user.is_authenticated:
+        return False
+    # The committed authors: a revision's list is the author's to propose, not to rely on.
+    through = CaseStudyPage.authors.through
+    return (
+        page.owner_id == user.pk
+        or through.objects.filter(casestudypage_id=page.pk, user_id=user.pk).exists()
+    )
+
+
+def can_moderate(user, page) -> bool:
+    return user.is_authenticated and page.permissions_for_user(user).can_publish()
+
+
+def cases_of(user):
+    return (
+        CaseStudyPage.objects.filter(Q(authors=user) | Q(owner=user))
+        .distinct()
+        .order_by("-latest_revision_created_at", "-pk")
+    )
+
+
+def latest(page: CaseStudyPage) -> CaseStudyPage:
+    """What the author is working on: the newest revision (the live page stays as it is)."""
+    return page.get_latest_revision_as_object() if page.latest_revision_id else page
+
+
+def last_workflow_state(page) -> WorkflowState | None:
+    return (
+        WorkflowState.objects.for_instance(page).order_by("-created_at").first()
+        if page.pk
+        else None
+    )
+
+
+def status_of(page: CaseStudyPage, state: WorkflowState | None = ...) -> str:
+    if state is ...:
+        state = last_workflow_state(page)
+    if state is not None and state.status == WorkflowState.STATUS_IN_PROGRESS:
+        return Status.IN_MODERATION
+    if (
+        state is not None
+        and state.status == WorkflowState.STATUS_NEEDS_CHANGES
+        and page.has_unpublished_changes
+    ):
+        return Status.CHANGES_REQUESTED
+    if page.live and not page.has_unpublished_changes:
+        return Status.PUBLISHED
+    return Status.DRAFT
+
+
+def reviewer_comment(state: WorkflowState | None) -> str:
+    """The moderator's comment when changes were requested."""
+    if state is None or state.status != WorkflowState.STATUS_NEEDS_CHANGES:
+        return ""
+    task_state = state.task_states.order_by("-finished_at").first()
+    return task_state.get_comment() if task_state else ""
+
+
+@transaction.atomic
+def save_draft(user, index: CaseStudyIndexPage, page: CaseStudyPage, *, children=None):
+    """Store the author's work as a new revision. A new case is created as a draft page."""
+    if page.pk is None:
+        page.owner = user
+        page.live = False
+        page.authors = [user]
+        index.add_child(instance=page)
+    elif not is_author(user, page):
+        raise NotAllowed
+    if children:
+        for name, items in children.items():
+            setattr(page, name, items)
+    authors = list(page.authors.all())
+    if user not in authors:
+        page.authors = [*authors, user]
+    page.save_revision(user=user, log_action=True)
+    return page
+
+
+def submit(user, page: CaseStudyPage) -> WorkflowState:
+    if not is_author(user, page):
+        raise NotAllowed
+    live_page = CaseStudyPage.objects.get(pk=page.pk)
+    workflow = live_page.get_workflow()
+    if workflow is None:
+        raise CannotSubmit(_("Moderation is not set up for case studies. Tell an administrator."))
+    current = live_page.current_workflow_state
+    if current is not None and current.status == WorkflowState.STATUS_IN_PROGRESS:
+        raise CannotSubmit(_("This case is already in moderation."))
+    if current is not None and current.status == WorkflowState.STATUS_NEEDS_CHANGES:
+        current.cancel(user=user)
+    return workflow.start(live_page, user)
+
+
+def missing_for_moderation(page: CaseStudyPage) -> list[str]:
+    """What a case needs before moderators see it."""
+    missing = []
+    for field in ("summary", "problem", "approach"):
+        if not getattr(page, field).strip():
+            missing.append(str(CaseStudyPage._meta.get_field(field).verbose_name))
+    if not list(page.sources.all()):
+        missing.append(str(_("at least one source")))
+    if page.figure_status != "illustrative" and not list(page.metrics.all()):
+        missing.append(str(_("at least one outcome figure (or mark the figures as illustrative)")))
+    return missing
