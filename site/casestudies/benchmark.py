@@ -10,6 +10,7 @@ so that they can be tested on their own.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import unicodedata
 from collections import Counter
@@ -299,7 +300,11 @@ def benchmark_view(request, index_page):
     topic_slug = request.GET.get("topic", "").strip()
     topic = next((t for t in topics if t.slug == topic_slug), None)
     if topic_slug and topic is None:
-        topic = Topic.objects.filter(slug=topic_slug[:60]).first()
+        topic = (
+            Topic.objects.filter(slug=topic_slug[:60]).first()
+            if re.fullmatch(r"[-\w]+", topic_slug[:60])
+            else None
+        )
         if topic is None:
             notices.append(_("There is no such topic; all topics are shown."))
 

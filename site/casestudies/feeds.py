@@ -6,6 +6,7 @@ from django.db.models import F, Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -40,7 +41,7 @@ def atom_feed(request, index_page) -> HttpResponse:
         feed.add_item(
             title=case.title,
             link=url,
-            description=case.summary,
+            description=escape(case.summary),
             unique_id=url,
             pubdate=published,
             updateddate=case.last_published_at or published,

@@ -147,7 +147,9 @@ class SourceForm(forms.ModelForm):
 
 
 def child_formset(form_class, extra):
-    return forms.formset_factory(form_class, extra=extra, can_delete=True, max_num=12)
+    return forms.formset_factory(
+        form_class, extra=extra, can_delete=True, max_num=12, validate_max=True, absolute_max=12
+    )
 
 
 MetricFormSet = child_formset(MetricForm, 2)

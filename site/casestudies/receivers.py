@@ -1,8 +1,11 @@
 """Authors hear what moderators decided, by email, with the moderator's comment and a link back to
 their cases — whether or not they can open the Wagtail admin."""
 
+import logging
+
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -11,6 +14,8 @@ from wagtail.signals import workflow_approved, workflow_rejected
 
 from . import submission
 from .models import CaseStudyPage
+
+log = logging.getLogger(__name__)
 
 
 def _notify(state, template, subject_text):
@@ -34,12 +39,16 @@ def _notify(state, template, subject_text):
             "my_cases_url": base + reverse("casestudies:mine"),
             "page_url": base + (page.url or ""),
         }
-        send_mail(
-            subject_text % {"title": page.draft_title},
-            render_to_string(template, context),
-            None,
-            recipients,
-        )
+        subject = subject_text % {"title": page.draft_title}
+        body = render_to_string(template, context)
+
+    def send():
+        try:
+            send_mail(subject, body, None, recipients)
+        except Exception:  # a mail server's failure must not undo the moderator's decision
+            log.exception("could not email the authors of case %s", page.pk)
+
+    transaction.on_commit(send)
 
 
 @receiver(workflow_rejected)

@@ -18,12 +18,14 @@ class Status:
     IN_MODERATION = "in_moderation"
     CHANGES_REQUESTED = "changes_requested"
     PUBLISHED = "published"
+    PUBLISHED_WITH_CHANGES = "published_with_changes"
 
     LABELS = {
         DRAFT: _("Draft"),
         IN_MODERATION: _("In moderation"),
         CHANGES_REQUESTED: _("Changes requested"),
         PUBLISHED: _("Published"),
+        PUBLISHED_WITH_CHANGES: _("Published; changes not yet submitted"),
     }
 
 
@@ -63,6 +65,11 @@ def latest(page: CaseStudyPage) -> CaseStudyPage:
     return page.get_latest_revision_as_object() if page.latest_revision_id else page
 
 
+def in_moderation(page) -> bool:
+    state = page.current_workflow_state
+    return state is not None and state.status == WorkflowState.STATUS_IN_PROGRESS
+
+
 def last_workflow_state(page) -> WorkflowState | None:
     return (
         WorkflowState.objects.for_instance(page).order_by("-created_at").first()
@@ -82,8 +89,8 @@ def status_of(page: CaseStudyPage, state: WorkflowState | None = ...) -> str:
         and page.has_unpublished_changes
     ):
         return Status.CHANGES_REQUESTED
-    if page.live and not page.has_unpublished_changes:
-        return Status.PUBLISHED
+    if page.live:
+        return Status.PUBLISHED_WITH_CHANGES if page.has_unpublished_changes else Status.PUBLISHED
     return Status.DRAFT
 
 
@@ -103,7 +110,7 @@ def save_draft(user, index: CaseStudyIndexPage, page: CaseStudyPage, *, children
         page.live = False
         page.authors = [user]
         index.add_child(instance=page)
-    elif not is_author(user, page):
+    elif not is_author(user, page) or in_moderation(CaseStudyPage.objects.get(pk=page.pk)):
         raise NotAllowed
     if children:
         for name, items in children.items():

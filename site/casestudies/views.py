@@ -75,7 +75,14 @@ def edit(request, page_id=None, step="basics"):
             raise Http404
         page = CaseStudyPage(figure_status="published")
     else:
-        page = submission.latest(_own_case(request, page_id))
+        own = _own_case(request, page_id)
+        if submission.in_moderation(own):
+            # What moderators review is what gets published: no edits while they look at it.
+            messages.info(
+                request, _("This case is in moderation: it can be edited again after the review.")
+            )
+            return redirect("casestudies:mine")
+        page = submission.latest(own)
     label, form_class, _child = STEPS[step]
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
@@ -131,17 +138,19 @@ def _apply(request, step, form, children, page):
             [
                 model(**{k: v for k, v in row.cleaned_data.items() if k not in ("DELETE", "id")})
                 for row in children.forms
-                if row.has_changed() and not row.cleaned_data.get("DELETE")
+                if row.cleaned_data and not row.cleaned_data.get("DELETE")
             ],
         )
     upload = form.cleaned_data.get("attachment")
     if upload:
-        document = get_document_model().objects.create(
+        document = get_document_model()(
             title=form.cleaned_data["attachment_description"],
             file=upload,
             collection=Collection.get_first_root_node(),
             uploaded_by_user=request.user,
         )
+        document.full_clean()
+        document.save()
         page.attachments = [
             *page.attachments.all(),
             Attachment(document=document, description=form.cleaned_data["attachment_description"]),
@@ -150,7 +159,7 @@ def _apply(request, step, form, children, page):
 
 
 def _unique_slug(index, title) -> str:
-    base = slugify(title, allow_unicode=True)[:60] or "case"
+    base = slugify(title)[:60] or "case"
     slug, n = base, 2
     while CaseStudyPage.objects.child_of(index).filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
@@ -206,10 +215,9 @@ def markdown_preview(request):
 @require_POST
 def replicate(request, page_id):
     page = get_object_or_404(CaseStudyPage.objects.live().public(), pk=page_id)
-    mark, created = Replication.objects.get_or_create(page=page, user=request.user)
-    if not created and request.POST.get("undo"):
-        mark.delete()
+    if request.POST.get("undo"):
+        Replication.objects.filter(page=page, user=request.user).delete()
         messages.info(request, _("Removed: your municipality is no longer listed as doing this."))
-    elif created:
+    elif Replication.objects.get_or_create(page=page, user=request.user)[1]:
         messages.success(request, _("Thank you: your municipality is counted as doing this too."))
     return redirect(page.get_url(request) or reverse("casestudies:mine"))

@@ -144,7 +144,9 @@ def status(page):
     return submission.status_of(CaseStudyPage.objects.get(pk=page.pk))
 
 
-def test_submit_moderate_publish(client, index, author, moderator, municipality):
+def test_submit_moderate_publish(
+    client, index, author, moderator, municipality, django_capture_on_commit_callbacks
+):
     client.force_login(author)
     page = write_case(client, municipality)
     assert not page.live and status(page) == "draft"
@@ -152,7 +154,8 @@ def test_submit_moderate_publish(client, index, author, moderator, municipality)
     assert client.post(reverse("casestudies:submit", args=[page.pk])).status_code == 302
     page.refresh_from_db()
     assert status(page) == "in_moderation"
-    approve(client, moderator, page)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(client, moderator, page)
     page = CaseStudyPage.objects.get(pk=page.pk)
     assert page.live and status(page) == "published"
     assert [m.value for m in page.metrics.all()] == [336.4] or str(
@@ -167,13 +170,14 @@ def test_submit_moderate_publish(client, index, author, moderator, municipality)
 
 
 def test_request_changes_notifies_the_author_who_resubmits(
-    client, index, author, moderator, municipality
+    client, index, author, moderator, municipality, django_capture_on_commit_callbacks
 ):
     client.force_login(author)
     page = write_case(client, municipality)
     client.post(reverse("casestudies:submit", args=[page.pk]))
     mail.outbox.clear()
-    request_changes(client, moderator, page, "費用の出典を追記してください。")
+    with django_capture_on_commit_callbacks(execute=True):
+        request_changes(client, moderator, page, "費用の出典を追記してください。")
     assert status(page) == "changes_requested"
     sent = [m for m in mail.outbox if author.email in m.to]
     assert sent and "費用の出典を追記してください。" in sent[-1].body
@@ -295,3 +299,50 @@ def test_we_did_this_too(client, index, author, moderator, municipality):
     assert "1" in client.get(page.url).content.decode()
     client.post(url, {"undo": "1"})
     assert page.replications.count() == 0
+
+
+def test_no_edits_while_in_moderation(client, index, author, municipality):
+    client.force_login(author)
+    page = write_case(client, municipality)
+    client.post(reverse("casestudies:submit", args=[page.pk]))
+    data = basics(municipality, title="審査中に差し替え", action="save")
+    response = client.post(reverse("casestudies:edit", args=[page.pk, "basics"]), data)
+    assert response.status_code == 302
+    assert CaseStudyPage.objects.get(pk=page.pk).draft_title == "市民税課のRPA"
+
+
+def test_saving_a_step_keeps_the_rows_already_there(client, index, author, municipality):
+    client.force_login(author)
+    page = write_case(client, municipality)
+    metric = {
+        "kind": "hours_saved",
+        "name": "市民税課5業務の作業時間",
+        "value": "336.40",
+        "unit": "時間",
+        "baseline": "424h44m",
+        "after": "88h18m",
+        "period": "申告期",
+    }
+    data = {
+        "figure_status": "published",
+        "cost_initial_yen": "500000",
+        "cost_annual_yen": "",
+        "action": "save",
+        **formset("metrics", [metric, dict.fromkeys(metric, "") | {"kind": "other"}]),
+    }
+    data["metrics-INITIAL_FORMS"] = "1"
+    url = reverse("casestudies:edit", args=[page.pk, "outcomes"])
+    assert client.post(url, data).status_code == 302
+    latest = submission.latest(CaseStudyPage.objects.get(pk=page.pk))
+    assert latest.cost_initial_yen == 500000
+    assert [m.name for m in latest.metrics.all()] == ["市民税課5業務の作業時間"]
+
+
+def test_undo_without_a_mark_adds_nothing(client, index, author, moderator, municipality):
+    client.force_login(author)
+    page = write_case(client, municipality)
+    client.post(reverse("casestudies:submit", args=[page.pk]))
+    approve(client, moderator, page)
+    client.force_login(UserFactory())
+    client.post(reverse("casestudies:replicate", args=[page.pk]), {"undo": "1"})
+    assert CaseStudyPage.objects.get(pk=page.pk).replications.count() == 0

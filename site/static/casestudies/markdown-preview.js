@@ -8,7 +8,6 @@
   form.querySelectorAll("textarea[data-markdown-preview]").forEach(function (area) {
     var output = document.createElement("div");
     output.className = "case-form__live-preview";
-    output.setAttribute("aria-live", "polite");
     output.setAttribute("aria-label", document.documentElement.lang === "en" ? "Preview" : "プレビュー");
     area.insertAdjacentElement("afterend", output);
     var timer;
