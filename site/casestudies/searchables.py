@@ -3,12 +3,23 @@ from wagtail.models import Locale
 
 from search.registry import SearchableType, register
 
-from .models import CaseStudyPage
+from .models import CaseStudyPage, FigureStatus, PopulationBand
+
+# The case's structured fields the site search filters on (?figure_status=published&band=10k-50k).
+FILTERS = {
+    "figure_status": ("figure_status", FigureStatus.values),
+    "band": ("population_band", PopulationBand.values),
+}
 
 
 def live_case_studies(request):
     # As for courses: the reader's language (the search backend cannot filter on `public()`).
-    return CaseStudyPage.objects.live().filter(locale=Locale.get_active())
+    cases = CaseStudyPage.objects.live().filter(locale=Locale.get_active())
+    for parameter, (field, allowed) in FILTERS.items():
+        value = request.GET.get(parameter, "")
+        if value in allowed:
+            cases = cases.filter(**{field: value})
+    return cases
 
 
 register(

@@ -29,6 +29,17 @@ def test_the_demo_contributor_submits_and_the_moderator_publishes(client):
     found = search(client, q="ＲＰＡ")  # full-width
     assert "case_study" in {r["type"] for r in found["results"]}
 
+    # Structured fields filter the search: the figure status, the population band.
+    def statuses(**params):
+        results = search(client, q="RPA", type="case_study", **params)["results"]
+        titles = [r["title"].rsplit("（", 1)[0] for r in results]
+        return {CaseStudyPage.objects.get(title=t, live=True).figure_status for t in titles}
+
+    assert statuses() == {"published", "illustrative"}
+    assert statuses(figure_status="illustrative") == {"illustrative"}
+    assert statuses(figure_status="published") == {"published"}
+    assert statuses(figure_status="<bogus>") == {"published", "illustrative"}  # ignored
+
     client.force_login(contributor)
     municipality = contributor.profile.municipality
     data = basics(
