@@ -2,14 +2,13 @@
 <meter> bars next to a data table with the same figures, so they read without sight or colour;
 every table downloads as CSV."""
 
-import csv
-
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
+
+from core.downloads import csv_download
 
 from . import bulk, reports
 from .models import CoursePage
@@ -60,15 +59,17 @@ def detail(request, course_id):
 
 
 def _csv(filename, label, rows):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # a BOM, so that Excel reads the Japanese as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(
-        [label, _("Enrolled"), _("Completed"), _("Completion rate (%)"), _("Average quiz score")]
-    )
-    for row in rows:
-        writer.writerow(
+    header = [
+        label,
+        _("Enrolled"),
+        _("Completed"),
+        _("Completion rate (%)"),
+        _("Average quiz score"),
+    ]
+    return csv_download(
+        filename,
+        header,
+        (
             [
                 row.label,
                 row.enrolled,
@@ -76,8 +77,9 @@ def _csv(filename, label, rows):
                 row.completion_rate,
                 "" if row.average_score is None else row.average_score,
             ]
-        )
-    return response
+            for row in rows
+        ),
+    )
 
 
 def bulk_enrol(request):

@@ -8,15 +8,13 @@ names. Each table downloads as CSV.
 URLs (admin): `organisations/` (index; `?prefecture=CODE` opens a prefecture, `?q=` searches
 municipalities) and `organisations/<municipality_id>/`."""
 
-import csv
-
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.downloads import csv_download
 from people.models import Municipality, Prefecture
 
 from . import organisation
@@ -53,7 +51,7 @@ def index(request):
         return redirect("organisation_report_detail", own.pk)
     report = organisation.national_report()
     if request.GET.get("format") == "csv":
-        return _csv(
+        return csv_download(
             "prefectures.csv",
             [
                 _("Code"),
@@ -116,7 +114,7 @@ def prefecture(request, code):
             ]
             for row in [*report.rows, report.total]
         ]
-        return _csv(f"prefecture-{area.code}.csv", header, rows)
+        return csv_download(f"prefecture-{area.code}.csv", header, rows)
     return TemplateResponse(
         request,
         "credentials/admin/organisation_prefecture.html",
@@ -144,7 +142,7 @@ def detail(request, municipality_id):
         rows += [
             [_("Credential"), line.label, line.count, line.share] for line in report.credentials
         ]
-        return _csv(
+        return csv_download(
             f"organisation-{municipality.code}.csv",
             [_("Category"), _("Name"), _("Number of people"), _("Share of members (%)")],
             rows,
@@ -164,13 +162,3 @@ def detail(request, municipality_id):
             ),
         },
     )
-
-
-def _csv(filename, header, rows):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # a BOM, so that Excel reads the Japanese as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
