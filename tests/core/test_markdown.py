@@ -36,3 +36,26 @@ def test_tables_fenced_code_and_links_render():
 def test_headings_move_down_a_level_so_the_page_keeps_one_h1():
     html = render_markdown("# 題\n## 節\n#### 細目")
     assert html.split("\n") == ["<h2>題</h2>", "<h3>節</h3>", "<h4>細目</h4>"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x](java\tscript:alert(1))",
+        "[x](java&#x09;script:alert(1))",
+        "<a href=' javascript:alert(1)'>x</a>",
+        "<a href='&#106;avascript:alert(1)'>x</a>",
+        "[x](vbscript:msgbox(1))",
+        "[x](data:text/html,<script>alert(1)</script>)",
+    ],
+)
+def test_link_schemes_are_checked_as_a_browser_reads_them(text):
+    """Browsers drop tabs and control characters inside a URL before reading its scheme."""
+    html = render_markdown(text)
+    assert "href" not in html, html
+
+
+def test_ordinary_links_keep_their_address():
+    html = render_markdown("[手順書](https://example.jp/a?b=1&c=2) と [メール](mailto:a@example.jp)")
+    assert 'href="https://example.jp/a?b=1&amp;c=2"' in html
+    assert 'href="mailto:a@example.jp"' in html
