@@ -32,6 +32,7 @@ urlpatterns += i18n_patterns(
     path("credentials/", include("curriculum.credentials.urls")),
     path("career/", include("curriculum.credentials.career_urls")),
     path("case-studies/", include("casestudies.urls")),
+    path("questions/", include("knowledge.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "curriculum",
     "curriculum.credentials",
     "casestudies",
+    "knowledge",
     "wagtail.api.v2",
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",

@@ -1,0 +1,82 @@
+"""Who wrote a post, as one reader may see it. An anonymous question hides its asker from every
+other member — on the page, in revisions, in feeds, JSON and notifications — and whatever the
+asker writes later in the same thread is shown as "the asker", never by name. The asker sees
+their own posts as theirs; moderators see who it is, marked as visible to moderators only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+@dataclass(frozen=True)
+class Byline:
+    name: str
+    url: str = ""
+    municipality: str = ""
+    anonymous: bool = False
+    is_you: bool = False
+    moderator_sees: str = ""  # the real name, filled only for moderators
+
+    def __str__(self):
+        return self.name
+
+
+ANONYMOUS = gettext_lazy("Anonymous")
+ASKER = gettext_lazy("The asker (anonymous)")
+
+
+def is_anonymous_asker(question, user_id) -> bool:
+    return bool(question.is_anonymous and user_id and question.author_id == user_id)
+
+
+def _public_name(user) -> Byline:
+    if user is None:
+        return Byline(name=_("Former member"))
+    profile = getattr(user, "profile", None)
+    name = (profile.display_name if profile else "") or _("Member")
+    url = ""
+    municipality = ""
+    if profile is not None and profile.is_public:
+        url = profile.get_absolute_url()
+        municipality = str(profile.municipality) if profile.municipality_id else ""
+    return Byline(name=name, url=url, municipality=municipality)
+
+
+def byline(post, question, viewer, *, is_moderator=False, source=None) -> Byline:
+    """How `viewer` sees the author of `post` (a question, answer, comment or revision) in the
+    thread of `question`."""
+    author_id = post.author_id
+    if author_id is None and source is not None:
+        return Byline(name=source.name)
+    if is_anonymous_asker(question, author_id):
+        you = getattr(viewer, "pk", None) == author_id
+        label = str(ANONYMOUS) if post is question else str(ASKER)
+        return Byline(
+            name=_("You (shown to others as anonymous)") if you else label,
+            anonymous=True,
+            is_you=you,
+            moderator_sees=_public_name(post.author).name if is_moderator and not you else "",
+        )
+    shown = _public_name(post.author)
+    if getattr(viewer, "pk", None) == author_id and author_id is not None:
+        return Byline(**{**shown.__dict__, "is_you": True})
+    return shown
+
+
+def public_author_name(question) -> str:
+    """The asker's name for outputs everyone reads alike (feeds, JSON): never an anonymous one."""
+    if question.is_anonymous:
+        return str(ANONYMOUS)
+    if question.author_id is None:
+        return question.source.name if question.source_id else str(_("Former member"))
+    return _public_name(question.author).name
+
+
+def name_for_notification(note) -> str:
+    # Notifications about an anonymous asker's actions are stored without an actor.
+    if note.actor_id is None:
+        return str(_("Someone"))
+    return _public_name(note.actor).name

@@ -1,0 +1,41 @@
+"""While someone types a question, what already exists that may answer it: questions, case
+studies, lessons and courses, found by the same Japanese-aware search as the site search."""
+
+from __future__ import annotations
+
+from wagtail.search.backends import get_search_backend
+
+from search import registry
+from search.querystring import parse
+
+# (type, how many) in the order they are shown.
+WANTED = (("question", 5), ("case_study", 3), ("lesson", 3), ("course", 2))
+MIN_LENGTH = 2
+
+
+def similar_to(request, text: str, exclude_question=None) -> list[dict]:
+    parsed = parse(text)
+    if parsed.is_empty or len(parsed.text) < MIN_LENGTH:
+        return []
+    # A title is a sentence, not keywords: any of its words may match.
+    query = parsed.to_query("or")
+    backend = get_search_backend()
+    found = []
+    for name, limit in WANTED:
+        searchable = registry.get(name)
+        if searchable is None:
+            continue
+        queryset = searchable.queryset(request)
+        if name == "question" and exclude_question is not None:
+            queryset = queryset.exclude(pk=exclude_question.pk)
+        for obj in backend.search(query, queryset)[:limit]:
+            found.append(
+                {
+                    "type": name,
+                    "type_label": str(searchable.label),
+                    "title": searchable.title(obj),
+                    "url": searchable.url(obj, request),
+                    "status": getattr(obj, "status", ""),
+                }
+            )
+    return found
