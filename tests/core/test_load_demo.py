@@ -29,6 +29,8 @@ from curriculum.models import (
     Role,
     RoleRequirement,
 )
+from knowledge.models import Answer, Comment, Vote
+from knowledge.models import Question as QAQuestion
 from people.models import Municipality, Prefecture, Profile
 from search.models import SynonymGroup
 
@@ -65,6 +67,10 @@ COUNTED = [
     ExternalAlignment,
     Award,
     SigningKey,
+    QAQuestion,
+    Answer,
+    Vote,
+    Comment,
 ]
 
 
@@ -81,7 +87,7 @@ def load_demo():
 def test_load_demo_builds_the_site_and_is_idempotent(client):
     output = load_demo()
     first = row_counts()
-    assert first["people.User"] == 4
+    assert first["people.User"] == 4 + 4  # the personas and the four peers who answer
     assert first["core.Topic"] >= 20
     assert first["sitesearch.SynonymGroup"] >= 20
     assert first["people.Municipality"] == 47 + 1916
@@ -189,3 +195,28 @@ def test_demo_learners_hold_credentials_that_verify(client):
     refused = client.post("/credentials/verify/", {"text": edited})
     assert not refused.context["report"].verified
     assert refused.context["report"].errors[0].startswith("signature: ")
+
+
+def test_demo_knowledge_base_holds_the_field_guides_twenty_questions(client):
+    output = load_demo()
+    from django.conf import settings
+
+    practitioner = QAQuestion.objects.filter(source__isnull=True)
+    assert practitioner.count() == 20
+    assert practitioner.values("author").distinct().count() >= 4
+    assert Answer.objects.filter(question__in=practitioner).values("author").distinct().count() >= 4
+    assert practitioner.filter(accepted_answer__isnull=False).count() >= 15
+    assert practitioner.filter(answer_count=0).exists()
+    assert practitioner.filter(is_anonymous=True).exists()
+    assert Vote.objects.exists()
+    # The scores are the sums of the votes.
+    for question in practitioner:
+        assert question.score == sum(question.votes.values_list("value", flat=True))
+    glossary = settings.BASE_DIR.parent / "shared" / "data" / "gov-cio-jp" / "stdwords"
+    if glossary.is_dir():
+        assert QAQuestion.objects.filter(source__isnull=False).count() == 109
+        assert "109 new" in output
+        found = client.get("/search/", {"q": "提案依頼書", "format": "json"}).json()
+        assert "ＲＦＰとは？" in [r["title"] for r in found["results"] if r["type"] == "question"]
+    page = client.get(practitioner.get(title__startswith="RPAを試したい").get_absolute_url())
+    assert page.status_code == 200

@@ -22,6 +22,8 @@ from core.translation import ensure_translation
 from curriculum.credentials import awarding
 from curriculum.credentials.demo import award_demo_learners, load_credentials, public_award_url
 from curriculum.demo import load_curriculum, load_learning
+from knowledge.demo import load_questions
+from knowledge.importing import load_glossary, summary
 from people.models import Municipality
 from search.indexing import index_updates_deferred
 from search.models import SynonymGroup
@@ -124,10 +126,19 @@ class Command(BaseCommand):
                 award_demo_learners()
             cases = load_case_studies(home_ja)
             load_demo_submissions()
+            load_questions(os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD))
+            glossary = load_glossary()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
         self.stdout.write(f"  Courses: {catalogue.url}")
         self.stdout.write(f"  Case studies: {cases.url} (write one at /case-studies/mine/)")
+        self.stdout.write("  Questions and answers: /questions/ (ask at /questions/ask/)")
+        if glossary is None:
+            self.stdout.write(
+                "  (The government IT glossary was not imported: ../shared/data is absent.)"
+            )
+        else:
+            self.stdout.write(f"  {summary(glossary)}")
         self.stdout.write(
             "  Credentials: /credentials/ (signed in), verify at /credentials/verify/; "
             f"the learner's public one: {public_award_url()}"
@@ -135,6 +146,10 @@ class Command(BaseCommand):
         self.stdout.write("  Demo accounts (e-mail / password):")
         for persona, password in accounts:
             self.stdout.write(f"    {persona['label']:<28} {persona['email']} / {password}")
+        self.stdout.write(
+            "    Four more peers who answer questions: peer-takahashi@, peer-nakamura@, "
+            "peer-ito@, peer-kobayashi@example.jp (same password)"
+        )
 
     def load_topics(self):
         topics = json.loads((FIXTURES / "topics.json").read_text(encoding="utf-8"))
