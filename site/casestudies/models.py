@@ -258,6 +258,12 @@ class CaseStudyPage(Page):
             "metric_rows": [(m, self.per_10k(m.value)) for m in self.metrics.all()],
             "cost_initial_per_10k": self.per_10k(self.cost_initial_yen),
             "cost_annual_per_10k": self.per_10k(self.cost_annual_yen),
+            # Questions asked of the authors from this page (the knowledge base's Question).
+            "questions": list(
+                self.questions.filter(visibility="published").order_by("-created_at")[:10]
+            )
+            if self.pk
+            else [],
         }
 
     def per_10k(self, value) -> Decimal | None:
