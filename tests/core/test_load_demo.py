@@ -215,7 +215,7 @@ def test_demo_knowledge_base_holds_the_field_guides_twenty_questions(client):
     glossary = settings.BASE_DIR.parent / "shared" / "data" / "gov-cio-jp" / "stdwords"
     if glossary.is_dir():
         assert QAQuestion.objects.filter(source__isnull=False).count() == 109
-        assert "109 new" in output
+        assert "政府CIOポータル 標準ガイドライン群用語集" in output
         found = client.get("/search/", {"q": "提案依頼書", "format": "json"}).json()
         assert "ＲＦＰとは？" in [r["title"] for r in found["results"] if r["type"] == "question"]
     page = client.get(practitioner.get(title__startswith="RPAを試したい").get_absolute_url())

@@ -41,23 +41,23 @@ def test_completing_the_course_awards_the_credential_once(
     assert Award.objects.count() == 1
 
 
-def test_every_rule_must_be_met(course, definition, learner):
+def test_every_rule_must_be_met(course, definition, learner, monkeypatch):
     other = UserFactory()
     CredentialRuleFactory(definition=definition, kind="case_studies", count=2)
+    # No case study counted yet (whatever an app registered), so the rule is not met.
+    monkeypatch.setitem(rules._counters, "case_studies", lambda user: [])
     finish(learner, course)
     assert not Award.objects.exists()
-    # When the case-study app registers its counter, the same rule starts counting.
-    rules.register_counter(
+    # With contributions counted, the same rule is met (the original counter comes back after).
+    monkeypatch.setitem(
+        rules._counters,
         "case_studies",
         lambda user: [rules.Evidence(name=f"事例{n}") for n in range(3 if user == learner else 1)],
     )
-    try:
-        assert [a.definition for a in awarding.evaluate_user(learner)] == [definition]
-        assert awarding.evaluate_user(other) == []
-        award = Award.objects.get(user=learner)
-        assert [e["name"] for e in award.evidence][1:] == ["事例0", "事例1"]
-    finally:
-        rules._counters.pop("case_studies")
+    assert [a.definition for a in awarding.evaluate_user(learner)] == [definition]
+    assert awarding.evaluate_user(other) == []
+    award = Award.objects.get(user=learner)
+    assert [e["name"] for e in award.evidence][1:] == ["事例0", "事例1"]
 
 
 def test_a_definition_without_rules_is_never_automatic(learner):
@@ -193,14 +193,13 @@ def test_a_missing_signing_key_does_not_cost_the_learner_their_progress(
     assert Award.objects.get().user == learner
 
 
-def test_recorded_contributions_award_at_once(learner):
+def test_recorded_contributions_award_at_once(learner, monkeypatch):
     from curriculum.credentials.signals import contribution_recorded
 
     definition = CredentialDefinitionFactory()
     CredentialRuleFactory(definition=definition, kind="accepted_answers", count=1)
-    rules.register_counter("accepted_answers", lambda user: [rules.Evidence(name="回答")])
-    try:
-        contribution_recorded.send(sender=None, user=learner, kind="accepted_answers")
-    finally:
-        rules._counters.pop("accepted_answers")
+    monkeypatch.setitem(
+        rules._counters, "accepted_answers", lambda user: [rules.Evidence(name="回答")]
+    )
+    contribution_recorded.send(sender=None, user=learner, kind="accepted_answers")
     assert Award.objects.get().definition == definition

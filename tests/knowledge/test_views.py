@@ -561,3 +561,19 @@ def test_reputation(question, answer, asker, peer):
     posting.accept(asker, answer)
     assert reputation_of(answer.author)["points"] == 15 + 2 * 10
     assert timezone.now()
+
+
+def test_an_accepted_answer_earns_the_credential_that_asks_for_one(
+    question, answer, asker, django_capture_on_commit_callbacks
+):
+    from curriculum.credentials.models import Award
+    from tests.factories import CredentialDefinitionFactory, CredentialRuleFactory
+
+    definition = CredentialDefinitionFactory()
+    CredentialRuleFactory(definition=definition, kind="accepted_answers", count=1)
+    assert not Award.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        posting.accept(asker, answer)
+    award = Award.objects.get(user=answer.author)
+    assert award.definition == definition
+    assert any(answer.get_absolute_url() in e.get("url", "") for e in award.evidence)
