@@ -56,6 +56,6 @@ def test_link_schemes_are_checked_as_a_browser_reads_them(text):
 
 
 def test_ordinary_links_keep_their_address():
-    html = render_markdown("[手順書](https://example.jp/a?b=1&c=2) と [メール](mailto:a@example.jp)")
+    html = render_markdown("[手順書](https://example.jp/a?b=1&c=2)、[メール](mailto:a@example.jp)")
     assert 'href="https://example.jp/a?b=1&amp;c=2"' in html
     assert 'href="mailto:a@example.jp"' in html
