@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve test test-postgres lint format messages compilemessages check-migrations bench bench-quick clean
+.PHONY: help install run serve test test-browser test-postgres lint format messages compilemessages check-migrations bench bench-quick clean
 
 help:
 	@echo "make run      set up, load the demo data and serve on http://127.0.0.1:$(PORT)/"
@@ -40,10 +41,14 @@ serve: install
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser journeys and accessibility checks alone (need Debian's chromium package).
+test-browser: install
+	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

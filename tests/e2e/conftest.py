@@ -75,15 +75,16 @@ class Server:
         return self.var / "mail"
 
     def outbox(self) -> list[email.message.Message]:
-        """Every e-mail the server has sent so far, oldest first."""
+        """Every e-mail the server has sent so far, oldest first. Read as bytes: Japanese mail
+        is sent 8-bit, which a message parsed from text would garble."""
         messages = []
         if not self.mail_dir.is_dir():
             return messages
         for path in sorted(self.mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime):
             # Django's file backend separates messages with a line of 79 dashes.
-            for chunk in path.read_text(encoding="utf-8").split("-" * 79):
+            for chunk in path.read_bytes().split(b"-" * 79):
                 if chunk.strip():
-                    messages.append(email.message_from_string(chunk.strip()))
+                    messages.append(email.message_from_bytes(chunk.strip()))
         return messages
 
     def mail_to(self, address: str) -> list[str]:
@@ -117,7 +118,8 @@ def _server_env(var: Path, url: str) -> dict:
         VAR_DIR=str(var),
         # Always its own SQLite file, even when the suite itself runs on PostgreSQL.
         DATABASE_URL=f"sqlite:///{var / 'db.sqlite3'}",
-        EMAIL_URL=f"filemail://{var / 'mail'}",
+        # Four slashes: the URL's path is absolute.
+        EMAIL_URL=f"filemail:///{var / 'mail'}",
         TASKS_BACKEND="immediate",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CREDENTIALS_BASE_URL=url,
@@ -187,7 +189,9 @@ def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(chromium_path), args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 

@@ -8,7 +8,11 @@
   form.querySelectorAll("textarea[data-markdown-preview]").forEach(function (area) {
     var output = document.createElement("div");
     output.className = "case-form__live-preview";
-    output.setAttribute("aria-label", document.documentElement.lang === "en" ? "Preview" : "プレビュー");
+    // A named region per field, so that several previews on one form can be told apart.
+    var field = area.labels && area.labels[0] ? area.labels[0].textContent.replace(/[:：]\s*$/, "") : "";
+    var word = document.documentElement.lang === "en" ? "Preview" : "プレビュー";
+    output.setAttribute("role", "region");
+    output.setAttribute("aria-label", field ? word + ": " + field : word);
     area.insertAdjacentElement("afterend", output);
     var timer;
     function refresh() {
