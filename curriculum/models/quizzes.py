@@ -4,6 +4,7 @@ Scoring happens on the server against what the attempt served (curriculum.quizze
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel
@@ -85,7 +86,7 @@ class Quiz(ClusterableModel):
         FieldPanel("attempt_limit"),
         FieldPanel("sample_size"),
         FieldPanel("shuffle"),
-        InlinePanel("quiz_questions", label=_("Questions")),
+        InlinePanel("quiz_questions", label=pgettext_lazy("quiz", "Questions")),
     ]
 
     class Meta:

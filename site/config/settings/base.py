@@ -213,6 +213,10 @@ SEARCH_BACKEND = env("SEARCH_BACKEND", default="whoosh")
 WAGTAILSEARCH_BACKENDS = {"default": search_backend_settings(SEARCH_BACKEND, env, SEARCH_INDEX_DIR)}
 
 WAGTAIL_SITE_NAME = "自治体CIOアカデミー"
+# No third-party requests, the admin included (LGWAN terminals reach no outside host): no Gravatar
+# avatars, no check for new Wagtail releases.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
