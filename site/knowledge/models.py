@@ -16,6 +16,22 @@ BODY_MAX = 20_000
 COMMENT_MAX = 600
 
 
+def one_of(fields: list[str], name: str) -> models.CheckConstraint:
+    """Exactly one of the foreign keys `fields` is set (a comment is on a question or an answer)."""
+    condition = None
+    for chosen in fields:
+        case = Q(**{f"{f}__isnull": f != chosen for f in fields})
+        condition = case if condition is None else condition | case
+    return models.CheckConstraint(condition=condition, name=name)
+
+
+def unique_when_set(fields: list[str], when: str, name: str) -> models.UniqueConstraint:
+    """`fields` are unique together among the rows where the foreign key `when` is set."""
+    return models.UniqueConstraint(
+        fields=fields, condition=Q(**{f"{when}__isnull": False}), name=name
+    )
+
+
 class Visibility(models.TextChoices):
     PENDING = "pending", _("Awaiting review")
     PUBLISHED = "published", _("Published")
@@ -181,10 +197,8 @@ class Question(index.Indexed, Post):
         verbose_name_plural = _("questions")
         permissions = [("moderate_posts", _("Can moderate questions, answers and comments"))]
         constraints = [
-            models.UniqueConstraint(
-                fields=["source", "source_row"],
-                condition=Q(source__isnull=False),
-                name="knowledge_question_one_per_source_row",
+            unique_when_set(
+                ["source", "source_row"], "source", "knowledge_question_one_per_source_row"
             )
         ]
         indexes = [
@@ -243,10 +257,8 @@ class Answer(Post):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         constraints = [
-            models.UniqueConstraint(
-                fields=["source", "source_row"],
-                condition=Q(source__isnull=False),
-                name="knowledge_answer_one_per_source_row",
+            unique_when_set(
+                ["source", "source_row"], "source", "knowledge_answer_one_per_source_row"
             )
         ]
         indexes = [models.Index(fields=["question", "visibility", "created_at"])]
@@ -288,13 +300,7 @@ class Comment(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(question__isnull=False, answer__isnull=True)
-                | Q(question__isnull=True, answer__isnull=False),
-                name="knowledge_comment_on_one_post",
-            )
-        ]
+        constraints = [one_of(["question", "answer"], "knowledge_comment_on_one_post")]
 
     def __str__(self):
         return self.body[:60]
@@ -324,22 +330,10 @@ class Vote(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=Q(question__isnull=False, answer__isnull=True)
-                | Q(question__isnull=True, answer__isnull=False),
-                name="knowledge_vote_on_one_post",
-            ),
+            one_of(["question", "answer"], "knowledge_vote_on_one_post"),
             models.CheckConstraint(condition=Q(value__in=[1, -1]), name="knowledge_vote_value"),
-            models.UniqueConstraint(
-                fields=["user", "question"],
-                condition=Q(question__isnull=False),
-                name="knowledge_one_vote_per_question",
-            ),
-            models.UniqueConstraint(
-                fields=["user", "answer"],
-                condition=Q(answer__isnull=False),
-                name="knowledge_one_vote_per_answer",
-            ),
+            unique_when_set(["user", "question"], "question", "knowledge_one_vote_per_question"),
+            unique_when_set(["user", "answer"], "answer", "knowledge_one_vote_per_answer"),
         ]
 
     def __str__(self):
@@ -367,21 +361,11 @@ class Revision(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(question__isnull=False, answer__isnull=True)
-                | Q(question__isnull=True, answer__isnull=False),
-                name="knowledge_revision_of_one_post",
+            one_of(["question", "answer"], "knowledge_revision_of_one_post"),
+            unique_when_set(
+                ["question", "number"], "question", "knowledge_question_revision_number"
             ),
-            models.UniqueConstraint(
-                fields=["question", "number"],
-                condition=Q(question__isnull=False),
-                name="knowledge_question_revision_number",
-            ),
-            models.UniqueConstraint(
-                fields=["answer", "number"],
-                condition=Q(answer__isnull=False),
-                name="knowledge_answer_revision_number",
-            ),
+            unique_when_set(["answer", "number"], "answer", "knowledge_answer_revision_number"),
         ]
 
     def __str__(self):
@@ -431,16 +415,7 @@ class Flag(models.Model):
         verbose_name = _("flag")
         verbose_name_plural = _("flags")
         indexes = [models.Index(fields=["status", "created_at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(question__isnull=False, answer__isnull=True, comment__isnull=True)
-                    | Q(question__isnull=True, answer__isnull=False, comment__isnull=True)
-                    | Q(question__isnull=True, answer__isnull=True, comment__isnull=False)
-                ),
-                name="knowledge_flag_on_one_post",
-            )
-        ]
+        constraints = [one_of(["question", "answer", "comment"], "knowledge_flag_on_one_post")]
 
     def __str__(self):
         return f"{self.get_reason_display()} ({self.get_status_display()})"
@@ -473,29 +448,12 @@ class Subscription(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(question__isnull=False, topic__isnull=True, person__isnull=True)
-                    | Q(question__isnull=True, topic__isnull=False, person__isnull=True)
-                    | Q(question__isnull=True, topic__isnull=True, person__isnull=False)
-                ),
-                name="knowledge_subscription_to_one_thing",
+            one_of(["question", "topic", "person"], "knowledge_subscription_to_one_thing"),
+            unique_when_set(
+                ["user", "question"], "question", "knowledge_one_subscription_per_question"
             ),
-            models.UniqueConstraint(
-                fields=["user", "question"],
-                condition=Q(question__isnull=False),
-                name="knowledge_one_subscription_per_question",
-            ),
-            models.UniqueConstraint(
-                fields=["user", "topic"],
-                condition=Q(topic__isnull=False),
-                name="knowledge_one_subscription_per_topic",
-            ),
-            models.UniqueConstraint(
-                fields=["user", "person"],
-                condition=Q(person__isnull=False),
-                name="knowledge_one_subscription_per_person",
-            ),
+            unique_when_set(["user", "topic"], "topic", "knowledge_one_subscription_per_topic"),
+            unique_when_set(["user", "person"], "person", "knowledge_one_subscription_per_person"),
         ]
 
     def __str__(self):
