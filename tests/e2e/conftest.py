@@ -184,8 +184,8 @@ def server(chromium_path, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    # Playwright runs an event loop in this thread; Django code in the test process never shares it.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # The journeys reach the site over HTTP and `server.manage`, never through Django in this
+    # process, so Playwright's event loop here meets no database call.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
