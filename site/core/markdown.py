@@ -8,6 +8,7 @@ import re
 
 import markdown as md
 import nh3
+from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
@@ -47,3 +48,8 @@ def render_markdown(text: str) -> SafeString:
         attribute_filter=_safe_url,
     )
     return mark_safe(cleaned)
+
+
+def plain_text(text: str) -> str:
+    """What a reader sees of Markdown, without its markup: for snippets and summaries."""
+    return html_lib.unescape(strip_tags(render_markdown(text)))

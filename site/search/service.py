@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 from wagtail.search.backends import get_search_backend
 
+from core.markdown import plain_text
 from core.models import Topic
 from search import registry
 from search.highlight import highlight
@@ -74,7 +75,9 @@ def search(request, parsed: ParsedQuery, *, kind="", topic=None, page=1, operato
 
 def snippet_text(obj) -> str:
     description = getattr(obj, "search_description", "")
-    return description or registry.searchable_text(obj)
+    # Questions, answers and case studies are written in Markdown: snippets show the text, not
+    # the asterisks and brackets around it.
+    return description or plain_text(registry.searchable_text(obj))
 
 
 def suggestions(parsed: ParsedQuery) -> list[str]:

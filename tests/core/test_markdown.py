@@ -59,3 +59,14 @@ def test_ordinary_links_keep_their_address():
     html = render_markdown("[手順書](https://example.jp/a?b=1&c=2)、[メール](mailto:a@example.jp)")
     assert 'href="https://example.jp/a?b=1&amp;c=2"' in html
     assert 'href="mailto:a@example.jp"' in html
+
+
+def test_plain_text_drops_the_markup_but_keeps_the_words():
+    from core.markdown import plain_text
+
+    text = plain_text(
+        "**太字**と[出典](https://example.jp)、`コード` & <script>x</script>\n\n- 項目"
+    )
+    assert "太字と出典、コード &" in text
+    assert "**" not in text and "](" not in text and "<" not in text
+    assert "項目" in text

@@ -60,3 +60,19 @@ def test_hidden_questions_leave_the_search(
     with django_capture_on_commit_callbacks(execute=True):
         posting.hide(moderator, indexed)
     assert results(client, q="申請書")[0] == []
+
+
+def test_snippets_show_text_not_markdown(
+    client, indexed, question, asker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        posting.edit(
+            asker,
+            question,
+            title=question.title,
+            body="**定型**の業務は[手順書](https://example.jp)で確認",
+        )
+    call_command("update_index", verbosity=0)
+    _titles, data = results(client, q="手順書")
+    snippet = next(r["snippet"] for r in data["results"] if r["title"] == question.title)
+    assert "手順書" in snippet and "**" not in snippet and "](" not in snippet
