@@ -79,17 +79,9 @@ class PostQuerySet(models.QuerySet):
 
 
 class Post(models.Model):
-    """What questions and answers share."""
+    """What questions and answers share (each declares its own `author`, for its related name)."""
 
     body = models.TextField(_("body"), max_length=BODY_MAX)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
     visibility = models.CharField(
         _("visibility"), max_length=12, choices=Visibility.choices, default=Visibility.PUBLISHED
     )
