@@ -435,14 +435,17 @@ def approve(moderator, target) -> None:
 @transaction.atomic
 def hide(moderator, target, reason="") -> None:
     _require_moderator(moderator)
+    upheld = Flag.objects.filter(status=Flag.Status.OPEN, **{_flag_field(target): target}).update(
+        status=Flag.Status.UPHELD, handled_by=moderator, handled_at=timezone.now()
+    )
     if target.visibility == Visibility.HIDDEN:
+        # Already hidden: flags raised since are upheld; nothing else happens a second time.
+        if upheld:
+            _log(target, "knowledge.hide", moderator, {"reason": reason})
         return
     was_published = target.visibility == Visibility.PUBLISHED
     target.visibility = Visibility.HIDDEN
     target.save(update_fields=["visibility"])
-    Flag.objects.filter(status=Flag.Status.OPEN, **{_flag_field(target): target}).update(
-        status=Flag.Status.UPHELD, handled_by=moderator, handled_at=timezone.now()
-    )
     _log(target, "knowledge.hide", moderator, {"reason": reason})
     if isinstance(target, Answer) and was_published:
         _answer_withdrawn(target)

@@ -261,3 +261,13 @@ def test_moderation_is_recorded_in_wagtail_history(answer, moderator):
 def test_timestamps(question):
     assert question.created_at <= timezone.now()
     assert question.last_activity_at >= question.created_at
+
+
+def test_hiding_a_hidden_post_upholds_flags_raised_since(answer, moderator, peer):
+    from knowledge.models import Flag
+
+    posting.hide(moderator, answer)
+    late = posting.flag(peer, answer, reason="spam")
+    posting.hide(moderator, answer)
+    late.refresh_from_db()
+    assert late.status == Flag.Status.UPHELD and late.handled_by == moderator
