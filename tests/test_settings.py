@@ -1,3 +1,4 @@
+import json
 import os
 import secrets
 import subprocess
@@ -69,3 +70,25 @@ def test_development_settings_fail_the_deploy_check(tmp_path):
     )
     assert result.returncode != 0
     assert "security.W018" in result.stderr + result.stdout  # DEBUG on
+
+
+def test_production_settings_send_every_security_header_and_secure_cookies(tmp_path):
+    script = (
+        "from django.conf import settings as s; import json; print(json.dumps({"
+        "'hsts': s.SECURE_HSTS_SECONDS, 'subdomains': s.SECURE_HSTS_INCLUDE_SUBDOMAINS,"
+        "'ssl_redirect': s.SECURE_SSL_REDIRECT, 'session_secure': s.SESSION_COOKIE_SECURE,"
+        "'csrf_secure': s.CSRF_COOKIE_SECURE, 'session_httponly': s.SESSION_COOKIE_HTTPONLY,"
+        "'nosniff': s.SECURE_CONTENT_TYPE_NOSNIFF, 'referrer': s.SECURE_REFERRER_POLICY,"
+        "'frame': s.X_FRAME_OPTIONS, 'debug': s.DEBUG,"
+        "'middleware': s.MIDDLEWARE}))"
+    )
+    result = run_manage("shell", "-c", script, env_overrides=production_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values["hsts"] >= 60 * 60 * 24 * 365
+    assert values["subdomains"] and values["ssl_redirect"]
+    assert values["session_secure"] and values["csrf_secure"] and values["session_httponly"]
+    assert values["nosniff"] and values["referrer"] == "same-origin"
+    assert values["frame"] == "DENY" and not values["debug"]
+    assert "core.security.ContentSecurityPolicyMiddleware" in values["middleware"]
+    assert "core.security.PermissionsPolicyMiddleware" in values["middleware"]
