@@ -8,13 +8,14 @@ STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve test test-browser test-postgres lint format messages compilemessages check-migrations bench bench-quick clean
+.PHONY: help install run serve test test-browser test-postgres lint format messages compilemessages check-migrations bench bench-quick loadtest clean
 
 help:
 	@echo "make run      set up, load the demo data and serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test     set up and run every test"
 	@echo "make lint     ruff check and format check"
 	@echo "make bench    run the benchmarks (results in benchmarks/results/)"
+	@echo "make loadtest Locust against gunicorn, PostgreSQL and Redis on loopback (benchmarks/results/loadtest.json)"
 	@echo "make messages extract and compile translations (extracting needs GNU gettext)"
 
 $(STAMP): pyproject.toml
@@ -65,6 +66,13 @@ bench: $(BENCH_STAMP)
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/search_bench.py --quick
+
+# The load test: gunicorn, PostgreSQL (database "loadtest" on 127.0.0.1:5432, user postgres) and
+# Redis (127.0.0.1:6379, database 3) under 100 Locust users for 3 minutes, plus about 5 minutes of
+# set-up. Not part of CI. LOADTEST_ARGS="--smoke" for 20 users for 30 s.
+LOADTEST_ARGS ?=
+loadtest: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/loadtest/run.py $(LOADTEST_ARGS)
 
 check-migrations: install
 	$(MANAGE) makemigrations --check --dry-run
