@@ -18,6 +18,7 @@ rebuilds it.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -38,6 +39,7 @@ from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.jsonl import Serializer as JSONLinesSerializer
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
@@ -161,6 +163,15 @@ def _grouped(migrations) -> dict[str, list[str]]:
     return grouped
 
 
+class _FullPrecisionEncoder(DjangoJSONEncoder):
+    """Django's encoder cuts times to milliseconds; a backup keeps the microseconds."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 class _Serializer(JSONLinesSerializer):
     """Django's JSON Lines, naming only content types and permissions by natural key."""
 
@@ -199,7 +210,9 @@ def dump_database(stream) -> dict[str, int]:
     counts = {}
     for model in backed_up_models():
         counted = _Counter(model._base_manager.order_by("pk").iterator(chunk_size=500))
-        serializer.serialize(counted, stream=stream, use_natural_foreign_keys=False)
+        serializer.serialize(
+            counted, stream=stream, use_natural_foreign_keys=False, cls=_FullPrecisionEncoder
+        )
         counts[model._meta.label_lower] = counted.count
     return counts
 
