@@ -1,18 +1,20 @@
 """The public, machine-facing side of the credentials: the verify API (no login, no CSRF token:
 it changes nothing), the issuer's DID document and JWKS, the status lists and the achievements."""
 
+import hashlib
 import json
 
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import Count, Max
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import condition, require_GET, require_POST
 
 from . import keys, openbadges, status, verification
-from .models import CredentialDefinition
+from .models import CredentialDefinition, SigningKey, StatusPosition
 
 MAX_BODY = 1_000_000
 
@@ -75,8 +77,22 @@ def issuer(request):
     return _json({"@context": openbadges.CONTEXT, **openbadges.issuer_profile()})
 
 
+def status_list_etag(request, number) -> str:
+    """What a status list says, without signing it: its revoked positions (a revocation is never
+    undone, so their number and the latest time tell), the signing key and the issuer. Weak, as
+    each signing stamps a new validFrom; a verifier polling the list gets 304 until it changes."""
+    start = (number - 1) * status.LIST_SIZE
+    revoked = StatusPosition.objects.filter(
+        index__gte=start, index__lt=start + status.LIST_SIZE, revoked_at__isnull=False
+    ).aggregate(count=Count("pk"), latest=Max("revoked_at"))
+    kid = SigningKey.objects.filter(is_active=True).values_list("kid", flat=True).first()
+    state = f"{number}|{revoked['count']}|{revoked['latest']}|{kid}|{keys.base_url()}"
+    return f'W/"{hashlib.sha256(state.encode()).hexdigest()[:32]}"'
+
+
 @require_GET
 @cache_control(max_age=60, public=True)
+@condition(etag_func=status_list_etag)
 def status_list(request, number):
     if not 1 <= number <= status.list_count():
         raise Http404

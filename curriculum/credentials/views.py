@@ -1,11 +1,15 @@
 """The learner's side of credentials: the wallet, each award's page (public only if the holder
 opts in), downloads, the printable certificate, the verify page and the competency framework."""
 
+import hashlib
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -87,11 +91,20 @@ def _download(content: str, filename: str, content_type: str) -> HttpResponse:
 
 def download_json(request, award_id):
     award = _visible_award(request, award_id)
-    return _download(
+    # The signed credential never changes once issued (re-signing gives a new proof): its proof
+    # is its version. Checked after visibility, so a 304 never outlives the holder's consent.
+    proof = json.dumps(award.credential.get("proof"), sort_keys=True)
+    etag = f'"{hashlib.sha256(f"{award.uuid}|{proof}".encode()).hexdigest()[:32]}"'
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:
+        return not_modified
+    response = _download(
         api.pretty(award.credential),
         f"credential-{award.uuid}.json",
         "application/json; charset=utf-8",
     )
+    response["ETag"] = etag
+    return response
 
 
 def download_jwt(request, award_id):

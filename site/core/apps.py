@@ -7,4 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self):
-        from . import searchables  # noqa: F401
+        from . import caching, searchables  # noqa: F401
+
+        caching.connect_signals()

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "core.security.PermissionsPolicyMiddleware",
     # Static files are answered before the session, locale and auth layers run.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Stores anonymous pages; outside the session, CSRF and messages layers to see their cookies.
+    "core.caching.UpdatePageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Answers anonymous pages from the cache; last, as it needs the user, messages and view.
+    "core.caching.FetchPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,6 +131,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Seconds an anonymous page stays in the page cache (core/caching.py); 0 switches it off. On by
+# default only with Redis: every process must see the same content generation.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
 
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [

@@ -11,6 +11,9 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Other tests measure uncached rendering (query budgets); tests/performance/test_caching.py turns
+# the anonymous page cache on.
+PAGE_CACHE_SECONDS = 0
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-static-"))
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-media-"))
