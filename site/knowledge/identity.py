@@ -45,12 +45,24 @@ def _public_name(user) -> Byline:
     return Byline(name=name, url=url, municipality=municipality)
 
 
+def _is_the_question(post, question) -> bool:
+    """The question itself or one of its revisions (not an answer in its thread)."""
+    from .models import Revision
+
+    if isinstance(post, Revision):
+        return post.question_id == question.pk
+    return post is question
+
+
 def byline(post, question, viewer, *, is_moderator=False, source=None) -> Byline:
     """How `viewer` sees the author of `post` (a question, answer, comment or revision) in the
     thread of `question`."""
     author_id = post.author_id
     if author_id is None and source is not None:
         return Byline(name=source.name)
+    if author_id is None and question.is_anonymous and _is_the_question(post, question):
+        # The asker has since deleted their account: the question stays anonymous.
+        return Byline(name=str(ANONYMOUS), anonymous=True)
     if is_anonymous_asker(question, author_id):
         you = getattr(viewer, "pk", None) == author_id
         label = str(ANONYMOUS) if post is question else str(ASKER)

@@ -310,7 +310,11 @@ class Vote(models.Model):
 
     UP, DOWN = 1, -1
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Empty once the voter has deleted their account: the vote still counts, but says no more who
+    # cast it (people/privacy.py).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     question = models.ForeignKey(
         Question, null=True, blank=True, on_delete=models.CASCADE, related_name="votes"
     )
