@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from wagtail.log_actions import log
 from wagtail.models import Locale
 
 from core.downloads import csv_download
@@ -89,7 +90,23 @@ def bulk_enrol(request):
     outcome = None
     if request.method == "POST" and form.is_valid():
         users, unknown = form.learners()
-        outcome = bulk.enrol_all(form.cleaned_data["course"], users, unknown)
+        course = form.cleaned_data["course"]
+        outcome = bulk.enrol_all(course, users, unknown)
+        # In the course's history and the site history: who enrolled whom, and how many.
+        data = form.cleaned_data
+        log(
+            instance=course,
+            action="curriculum.bulk_enrol",
+            user=request.user,
+            data={
+                "enrolled": outcome.enrolled,
+                "already": outcome.already,
+                "unknown": len(outcome.unknown),
+                "municipality": str(data["municipality"]) if data.get("municipality") else "",
+                "prefecture": str(data["prefecture"]) if data.get("prefecture") else "",
+                "addresses": len(data.get("addresses") or []),
+            },
+        )
     return TemplateResponse(
         request,
         "curriculum/admin/bulk_enrol.html",

@@ -1,7 +1,9 @@
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -97,3 +99,35 @@ def bulk_enrol_menu_item():
     return BulkEnrolMenuItem(
         _("Enrol learners"), reverse("bulk_enrol"), icon_name="group", order=230
     )
+
+
+@hooks.register("register_log_actions")
+def learning_log_actions(actions):
+    @actions.register_action("curriculum.bulk_enrol")
+    class BulkEnrolFormatter(LogFormatter):
+        label = _("Enrol learners")
+
+        def format_message(self, log_entry):
+            data = log_entry.data or {}
+            enrolled = data.get("enrolled", 0)
+            return ngettext(
+                "%(count)s learner enrolled by staff",
+                "%(count)s learners enrolled by staff",
+                enrolled,
+            ) % {"count": enrolled}
+
+        def format_comment(self, log_entry):
+            data = log_entry.data or {}
+            if data.get("municipality"):
+                source = data["municipality"]
+            elif data.get("prefecture"):
+                source = data["prefecture"]
+            else:
+                source = _("a CSV of %(count)s addresses") % {"count": data.get("addresses", 0)}
+            return _(
+                "From: %(source)s; already enrolled: %(already)s; unknown addresses: %(unknown)s"
+            ) % {
+                "source": source,
+                "already": data.get("already", 0),
+                "unknown": data.get("unknown", 0),
+            }

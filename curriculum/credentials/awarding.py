@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from wagtail.log_actions import log as audit_log
 
 from . import openbadges, proofs, rules, status
 from .models import Award, CredentialDefinition
@@ -143,6 +144,13 @@ def award_manually(user, definition, *, awarded_by, reason) -> Award:
             awarded_by=awarded_by,
             reason=reason,
         )
+        # Wagtail's history: who awarded it, when, and why.
+        audit_log(
+            instance=award,
+            action="credentials.award",
+            user=awarded_by,
+            data={"reason": reason, "renewed": current is not None},
+        )
     if not _quiet.get():
         transaction.on_commit(lambda: notify_awarded(award))
     return award
@@ -158,6 +166,12 @@ def revoke(award: Award, *, by, reason: str) -> Award:
         with transaction.atomic():
             award.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
             status.revoke(award.status_index, award.revoked_at)
+            audit_log(
+                instance=award,
+                action="credentials.revoke",
+                user=by,
+                data={"reason": award.revocation_reason},
+            )
     return award
 
 

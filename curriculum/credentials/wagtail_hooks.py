@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -157,3 +158,27 @@ def organisation_menu_item():
             "credentials.view_all_organisations",
         ],
     )
+
+
+class _ReasonFormatter(LogFormatter):
+    """The reason staff gave shows as the entry's comment in the history."""
+
+    def format_comment(self, log_entry):
+        return (log_entry.data or {}).get("reason", "")
+
+
+@hooks.register("register_log_actions")
+def credential_log_actions(actions):
+    @actions.register_action("credentials.award")
+    class AwardFormatter(_ReasonFormatter):
+        label = _("Award credential")
+
+        def format_message(self, log_entry):
+            if (log_entry.data or {}).get("renewed"):
+                return _("Credential renewed by staff")
+            return _("Credential awarded by staff")
+
+    @actions.register_action("credentials.revoke")
+    class RevokeFormatter(_ReasonFormatter):
+        label = _("Revoke credential")
+        message = _("Credential revoked")
