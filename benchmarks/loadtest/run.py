@@ -16,8 +16,12 @@ What it does, in order (everything lives in the PostgreSQL database ``loadtest``
    member's first posts, which would otherwise hold them for a moderator).
 3. Writes ``var/loadtest/targets.json`` (the pages, courses, lessons, quizzes, cases, facets,
    questions and queries the scenario visits) and flushes Redis database 3.
-4. Starts gunicorn (``gunicorn config.wsgi --chdir site``) on a free loopback port with several
-   sync workers and waits for ``/healthz``; samples its CPU and memory while the test runs.
+4. Starts gunicorn (``gunicorn config.wsgi --chdir site``) on a free loopback port and waits for
+   ``/healthz``; samples its CPU and memory while the test runs. Four sync workers by default:
+   two per core of the two-core machine the project is sized for (gunicorn suggests 2-4 per core;
+   PostgreSQL, Redis and Locust share the same cores here). A page is CPU-bound Python (templates,
+   Sudachi analysis, Whoosh scoring), so gthread's threads would add no parallelism under the GIL,
+   only contention; each sync process keeps its own searcher and tokenizer.
 5. Runs Locust headless (``locustfile.py`` beside this file) and then stops everything, also on
    Ctrl-C or a failure.
 6. Checks that every write the site answered with success is in the database (see
@@ -91,6 +95,7 @@ def parse_args(argv=None):
         "scenario; the results say so)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="the results file")
+    parser.add_argument("--note", default="", help="a remark kept in the results")
     args = parser.parse_args(argv)
     if args.smoke:
         given = set(argv if argv is not None else sys.argv[1:])
@@ -331,6 +336,9 @@ class ResourceSampler(threading.Thread):
         self.samples = []
         self.halt = threading.Event()
         self.processes: dict[int, psutil.Process] = {}
+        # CPU seconds per process, the last reading kept after a process ends.
+        self.cpu_seconds: dict[int, float] = {}
+        self.started_cpu = 0.0
 
     def _tree(self):
         try:
@@ -342,9 +350,15 @@ class ResourceSampler(threading.Thread):
             self.processes.setdefault(process.pid, process)
         return [self.processes[p.pid] for p in tree]
 
+    def _read_cpu_seconds(self, process) -> None:
+        times = process.cpu_times()
+        self.cpu_seconds[process.pid] = times.user + times.system
+
     def run(self):
         for process in self._tree():
             process.cpu_percent(None)
+            self._read_cpu_seconds(process)
+        self.started_cpu = sum(self.cpu_seconds.values())
         psutil.cpu_percent(None)
         while not self.halt.wait(self.interval):
             cpu = rss = 0.0
@@ -352,15 +366,21 @@ class ResourceSampler(threading.Thread):
                 try:
                     cpu += process.cpu_percent(None)
                     rss += process.memory_info().rss
+                    self._read_cpu_seconds(process)
                 except psutil.NoSuchProcess:
                     continue
             self.samples.append(
                 {"server_cpu": cpu, "server_rss": rss, "machine_cpu": psutil.cpu_percent(None)}
             )
 
-    def summary(self) -> dict:
+    def busy_cpu_seconds(self) -> float:
+        """CPU time gunicorn spent serving since the sampling started."""
+        return sum(self.cpu_seconds.values()) - self.started_cpu
+
+    def summary(self, requests: int) -> dict:
         if not self.samples:
             return {}
+        cpu_ms_per_request = 1000 * self.busy_cpu_seconds() / requests if requests else None
 
         def mean(key):
             return sum(s[key] for s in self.samples) / len(self.samples)
@@ -371,7 +391,15 @@ class ResourceSampler(threading.Thread):
             "server_cpu_percent_max": round(max(s["server_cpu"] for s in self.samples), 1),
             "server_rss_mb_max": round(max(s["server_rss"] for s in self.samples) / 2**20),
             "machine_cpu_percent_mean": round(mean("machine_cpu"), 1),
-            "note": "CPU percent of one core; gunicorn's master and workers together",
+            "cpu_seconds": round(self.busy_cpu_seconds(), 1),
+            "cpu_ms_per_request": round(cpu_ms_per_request, 1) if cpu_ms_per_request else None,
+            # What one core would serve if the server had it to itself: a figure that depends
+            # less on what else the machine is doing than requests per second does.
+            "requests_per_core_second": round(1000 / cpu_ms_per_request, 1)
+            if cpu_ms_per_request
+            else None,
+            "note": "CPU percent of one core (100 = one core); gunicorn's master and workers "
+            "together; machine_cpu_percent is of all cores",
         }
 
 
@@ -546,6 +574,17 @@ def version(distribution: str) -> str | None:
         return None
 
 
+def code_under_test() -> dict:
+    """The commit served, and whether the working tree differed from it (shared trees do)."""
+
+    def git(*arguments):
+        result = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True)
+        return result.stdout.strip()
+
+    changed = [line for line in git("status", "--porcelain").splitlines() if line.strip()]
+    return {"commit": git("rev-parse", "HEAD"), "uncommitted_paths": len(changed)}
+
+
 def machine() -> dict:
     import psycopg
     import redis
@@ -599,6 +638,8 @@ def main(argv=None) -> int:
         "benchmark": "load test (issue 9, item 6)",
         "started_at": started_at.isoformat(timespec="seconds"),
         "machine": machine(),
+        "code": code_under_test(),
+        "note": args.note,
     }
     exit_code = 1
 
@@ -713,14 +754,24 @@ def main(argv=None) -> int:
                     "posts_created": stats.get("new_posts"),
                     "exceptions_in_the_scenario": stats.get("exceptions", []),
                 },
-                "server": {**sampler.summary(), "log": scan_server_log(server_log)},
+                "server": {
+                    **sampler.summary(stats["total"]["requests"]),
+                    "log": scan_server_log(server_log),
+                },
                 "locust_exit_status": locust_status,
                 "write_check": write_check,
             }
         )
         print_table(stats)
+        server_use = report["server"]
         print(
-            f"\nFailures: {stats['total']['failures']}; writes checked: "
+            f"\ngunicorn: {server_use.get('cpu_ms_per_request')} ms CPU a request "
+            f"({server_use.get('requests_per_core_second')} requests per core-second), "
+            f"{server_use.get('server_cpu_percent_mean')}% of a core on average, "
+            f"peak RSS {server_use.get('server_rss_mb_max')} MB"
+        )
+        print(
+            f"Failures: {stats['total']['failures']}; writes checked: "
             f"{write_check['writes_recorded']}, missing: {write_check['missing_count']}, "
             f"score mismatches: {write_check['score_mismatch_count']}"
         )
