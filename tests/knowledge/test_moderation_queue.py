@@ -130,11 +130,12 @@ def test_no_one_else_gets_in(client, who, some_of_everything, peer):
     for method, url in admin_urls(question, answer, comment, flag, peer):
         data = {"days": "3", "reason": "x", "locked": "1"} if method == "post" else None
         response = getattr(client, method)(url, data)
-        # Wagtail turns a refusal into a redirect: to the sign-in page for someone who may not
-        # enter the admin, to the dashboard with an error for someone who may.
+        # Wagtail turns a refusal into a redirect: to the sign-in page (allauth's, the admin's
+        # only way in) for someone who may not enter the admin, to the dashboard with an error
+        # for someone who may.
         assert response.status_code in (302, 403), url
         if response.status_code == 302:
-            expected = "/admin/" if who == "editor" else "/admin/login/"
+            expected = "/admin/" if who == "editor" else "/accounts/login/"
             assert response["Location"].split("?")[0] == expected, url
     question.refresh_from_db()
     answer.refresh_from_db()

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After the account layer: staff and moderators without MFA are sent to set it up.
+    "people.middleware.MFARequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Answers anonymous pages from the cache; last, as it needs the user, messages and view.
     "core.caching.FetchPageCacheMiddleware",
@@ -168,6 +170,27 @@ ACCOUNT_ADAPTER = "people.adapters.AccountAdapter"
 ACCOUNT_USER_DISPLAY = "people.adapters.user_display"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "people.adapters.MFAAdapter"
+# Staff, superusers, Wagtail admin users and moderators must have an active authenticator app
+# before they reach the admin or moderate (people/middleware.py).
+MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=True)
+# Throttling through the cache (Redis in production, so it holds across servers). Failed sign-ins
+# lock an account for 15 minutes after 5 failures, whatever the address they come from; the
+# per-address limits are generous because a prefecture's LGWAN terminals reach the site through
+# one shared gateway (自治体情報セキュリティクラウド), so many officials share one IP address.
+ACCOUNT_RATE_LIMITS = {
+    "login": "60/m/ip",
+    "login_failed": "30/10m/ip,5/15m/key",
+    "signup": "60/h/ip",
+    "reset_password": "20/h/ip,3/h/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+# Behind a load balancer, the client's address is the Nth from the right in X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="自治体CIOアカデミー")
 
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.jp:587; the console by default.
@@ -229,6 +252,13 @@ WAGTAIL_SITE_NAME = "自治体CIOアカデミー"
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# One way in: the admin signs in through allauth (rate limits, e-mail verification, the MFA stage),
+# and passwords and e-mail addresses are managed there too (people/middleware.py also sends
+# /admin/login/ to it).
+WAGTAILADMIN_LOGIN_URL = "account_login"
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]

@@ -10,6 +10,8 @@ DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The suite's staff sign in without an authenticator; tests of the enforcement turn it on.
+MFA_REQUIRED_FOR_STAFF = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Other tests measure uncached rendering (query budgets); tests/performance/test_caching.py turns
 # the anonymous page cache on.
