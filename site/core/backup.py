@@ -425,6 +425,10 @@ def unpack(archive_path: Path, into: Path) -> Manifest:
                 if info.name in found:
                     raise BackupError(f"The archive holds {info.name!r} twice: refused.")
                 found[info.name] = _extract(archive, info, into / info.name)
+            # tarfile stops quietly at a garbled header; reading the compressed stream to its
+            # end makes gzip check its length and CRC, so any damage is reported as such.
+            while archive.fileobj.read(CHUNK):
+                pass
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         raise BackupError(
             f"The archive {archive_path.name} is damaged or truncated ({error}). "
@@ -432,8 +436,8 @@ def unpack(archive_path: Path, into: Path) -> Manifest:
         ) from None
     if MANIFEST not in found:
         raise BackupError(
-            f"The archive {archive_path.name} has no manifest: it is truncated or not a backup "
-            "of this site. Nothing was changed."
+            f"The archive {archive_path.name} is damaged or truncated: it has no manifest "
+            "(or it is not a backup of this site). Nothing was changed."
         )
     try:
         data = json.loads((into / MANIFEST).read_text(encoding="utf-8"))
