@@ -452,7 +452,8 @@ class QAMember(Visitor):
 
     def someone_elses_question(self):
         mine = self.account["id"] if self.account else None
-        fresh = [q["id"] for q in NEW_QUESTIONS[-50:] if q["author"] != mine]
+        # The newest questions, as a member reading the "unanswered" tab finds them.
+        fresh = [q["id"] for q in NEW_QUESTIONS[-10:] if q["author"] != mine]
         if fresh and random.random() < 0.7:
             return random.choice(fresh)
         return random.choice(TARGETS["questions"])
@@ -516,7 +517,7 @@ class QAMember(Visitor):
         self.account["voted"].add((kind, post))
         WRITES.record("vote", user=mine, post_kind=kind, post=post, value=outcome["vote"])
 
-    @task(1)
+    @task(2)
     def accept(self):
         waiting = [pk for pk in self.asked if pk not in self.accepted]
         if not waiting:

@@ -647,6 +647,8 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_terminate)
+    # Ctrl-C stops everything, even from a shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         accounts_file = WORK / "accounts.json"
         targets_file = WORK / "targets.json"
