@@ -118,3 +118,40 @@ class DirectoryFilterForm(forms.Form):
             for name in self.fields
             if name not in self.errors and self.cleaned_data.get(name)
         }
+
+
+class DeleteAccountForm(forms.Form):
+    """The password (checked by allauth, so failures count towards the sign-in lockout) and the
+    member's e-mail address typed out, so that nobody deletes an account by a slip. (allauth's
+    ReauthenticateForm cannot be subclassed here: allauth imports this module for the sign-up
+    form.)"""
+
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirmation = forms.CharField(
+        label=_("Type your e-mail address to confirm"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        from allauth.account.adapter import get_adapter
+
+        password = self.cleaned_data["password"]
+        if not get_adapter().reauthenticate(self.user, password):
+            raise get_adapter().validation_error("incorrect_password")
+        return password
+
+    def clean_confirmation(self):
+        typed = self.cleaned_data["confirmation"].strip()
+        if typed.casefold() != self.user.email.casefold():
+            raise forms.ValidationError(
+                _("This is not your account's e-mail address. Type it exactly as you sign in.")
+            )
+        return typed

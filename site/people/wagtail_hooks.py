@@ -62,3 +62,18 @@ class PeopleViewSetGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_people_admin():
     return PeopleViewSetGroup()
+
+
+@hooks.register("register_log_actions")
+def people_log_actions(actions):
+    # Recorded without the data itself: the entry says that it happened, to which account number.
+    actions.register_action(
+        "people.export_personal_data",
+        _("Download personal data"),
+        _("Member downloaded their personal data"),
+    )
+    actions.register_action(
+        "people.delete_account",
+        _("Delete account"),
+        _("Member deleted their account and personal data"),
+    )
