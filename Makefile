@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve test test-browser test-postgres lint format messages compilemessages check-migrations bench bench-quick loadtest clean
+.PHONY: help install run serve test test-browser test-postgres lint format messages compilemessages check-migrations bench bench-quick bench-http loadtest clean
 
 help:
 	@echo "make run      set up, load the demo data and serve on http://127.0.0.1:$(PORT)/"
@@ -63,9 +63,18 @@ format: install
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/tokenizers.py
 	$(BIN)/python benchmarks/search_bench.py
+	$(MAKE) --no-print-directory bench-http
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/search_bench.py --quick
+
+# Pages over HTTP through gunicorn on loopback, PostgreSQL (database "scale", built by seed_scale
+# on the first run and reused while its sizes match) and Redis database 4, as ratios to a static
+# file (benchmarks/results/http.json). The client is Debian's wrk, installed here when apt-get can;
+# otherwise a Python client stands in. BENCH_HTTP_ARGS=--quick checks the harness on small data.
+bench-http: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || echo "wrk could not be installed: the Python client stands in"
+	$(BIN)/python benchmarks/http_bench.py $(BENCH_HTTP_ARGS)
 
 # The load test: gunicorn, PostgreSQL (database "loadtest" on 127.0.0.1:5432, user postgres) and
 # Redis (127.0.0.1:6379, database 3) under 100 Locust users for 3 minutes, plus about 5 minutes of
