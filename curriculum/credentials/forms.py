@@ -2,6 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import check_upload
+
 from .models import Award
 
 MAX_UPLOAD = 1_000_000
@@ -39,8 +41,12 @@ class VerifyForm(forms.Form):
             return None
         if upload.size > MAX_UPLOAD:
             raise ValidationError(_("The file is larger than 1 MB."))
+        # Text by its content, whatever the file is called: not an image, a PDF or a web page.
+        checked = check_upload(
+            upload, allowed={"json", "jwt", "txt"}, max_bytes=MAX_UPLOAD, match_name=False
+        )
         try:
-            return upload.read().decode("utf-8-sig")
+            return checked.file.read().decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise ValidationError(_("The file is not UTF-8 text.")) from error
 

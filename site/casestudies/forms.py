@@ -7,10 +7,10 @@ from __future__ import annotations
 from functools import partial
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Topic
+from core.uploads import check_upload
 from people.forms import MunicipalityChoiceField
 
 from .models import CaseStudyPage, Metric, Source
@@ -118,12 +118,12 @@ class LessonsForm(forms.ModelForm):
         upload = self.cleaned_data.get("attachment")
         if upload is None:
             return None
-        suffix = "." + upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
-        if suffix not in ATTACHMENT_TYPES:
-            raise ValidationError(_("This type of file is not accepted."))
-        if upload.size > MAX_ATTACHMENT_BYTES:
-            raise ValidationError(_("The file is larger than 10 MB."))
-        return upload
+        # By its bytes, not its name or the browser's word: no HTML or SVG dressed as a PDF.
+        return check_upload(
+            upload,
+            allowed={suffix.lstrip(".") for suffix in ATTACHMENT_TYPES},
+            max_bytes=MAX_ATTACHMENT_BYTES,
+        ).file
 
     def clean(self):
         cleaned = super().clean()

@@ -177,6 +177,16 @@ def read_rows(
                 % {"row": number, "found": len(record), "expected": len(header)}
             )
         cells = dict(zip(header, record, strict=True))
+        for column in wanted:
+            # A NUL byte means a binary or damaged file; PostgreSQL cannot store one in text.
+            if "\x00" in cells[column]:
+                raise ImportFailed(
+                    _(
+                        "Row %(row)d: the column “%(column)s” contains a NUL character; the file "
+                        "may be damaged or not text."
+                    )
+                    % {"row": number, "column": column}
+                )
         question = _text(cells[question_column])
         answer = _text(cells[answer_column])
         for column, text in ((question_column, question), (answer_column, answer)):

@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # An oversized body (413) or a NUL in the address (400) is refused before the CSRF check or a
+    # view reads it.
+    "core.uploads.RequestLimitsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # After the account layer: staff and moderators without MFA are sent to set it up.
     "people.middleware.MFARequiredMiddleware",
@@ -262,6 +265,17 @@ WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+# Uploads (core/uploads.py). No SVG: it can carry scripts. Images up to 10 MB and 40 million
+# pixels are re-encoded without their metadata (EXIF, GPS, XMP), which Wagtail would otherwise
+# keep in the original and copy into every rendition.
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000
+WAGTAILIMAGES_IMAGE_FORM_BASE = "core.uploads.MetadataStrippedImageForm"
+# Documents go through Wagtail's view, always as downloads (no type is shown inline), with
+# X-Content-Type-Options: nosniff and a Content-Security-Policy of default-src 'none'.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILDOCS_INLINE_CONTENT_TYPES = []
+WAGTAILDOCS_BLOCK_EMBEDDED_CONTENT = True
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
 WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
@@ -329,6 +343,13 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# A form without files may be 5 MB (the admin's largest page forms); a request with files as
+# large as the largest upload (a document in the admin) and the form around it. Larger bodies get
+# a 413 page from core.uploads.RequestLimitsMiddleware. Files over 2.5 MB are streamed to a
+# temporary file rather than held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+MAX_UPLOAD_REQUEST_SIZE = 25 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -15,10 +15,46 @@ TOKYO = "13"
 MICRODEGREE = Decimal("0.000001")
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    # utf-8-sig drops the byte-order mark the published files start with.
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+PREFECTURE_COLUMNS = ("pid", "pref", "prefkana", "pref_en", "lgcode", "url", "lat", "lng")
+MUNICIPALITY_COLUMNS = ("pref", "city", "citykana", "lgcode", "url", "lat", "lng")
+
+
+def read_csv(path: Path, columns=()) -> list[dict[str, str]]:
+    """The rows of a UTF-8 CSV file; a file in another encoding, one that is not CSV or one
+    without the columns the import needs stops the import with a message naming the file."""
+    try:
+        # utf-8-sig drops the byte-order mark the published files start with.
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            found = reader.fieldnames or []
+    except UnicodeDecodeError:
+        raise CommandError(
+            _("%(name)s is not UTF-8 text. Save it as “CSV UTF-8” and import it again.")
+            % {"name": path.name}
+        ) from None
+    except csv.Error as error:
+        raise CommandError(
+            _("%(name)s cannot be read as CSV: %(error)s") % {"name": path.name, "error": error}
+        ) from None
+    missing = [column for column in columns if column not in found]
+    if missing:
+        raise CommandError(
+            _("%(name)s has no column %(columns)s.")
+            % {"name": path.name, "columns": ", ".join(missing)}
+        )
+    return rows
+
+
+def broken_row(path: Path, line: int, error: Exception) -> CommandError:
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return CommandError(
+        _("%(name)s, line %(line)d, cannot be imported (%(detail)s). Nothing was imported.")
+        % {"name": path.name, "line": line, "detail": detail}
+    )
+
+
+ROW_ERRORS = (KeyError, AttributeError, IndexError, TypeError, ValueError, ArithmeticError)
 
 
 def coordinate(value: str) -> Decimal | None:
@@ -57,8 +93,9 @@ class Command(BaseCommand):
             if not path.exists():
                 raise CommandError(_("File not found: %(path)s") % {"path": path})
 
-        prefectures = self.import_prefectures(read_csv(prefecture_file))
-        rows = read_csv(municipality_file)
+        self.files = {"prefectures": prefecture_file, "municipalities": municipality_file}
+        prefectures = self.import_prefectures(read_csv(prefecture_file, PREFECTURE_COLUMNS))
+        rows = read_csv(municipality_file, MUNICIPALITY_COLUMNS)
         created, updated = self.import_municipalities(rows, prefectures)
         self.stdout.write(
             _("Municipalities: %(total)d in all, %(created)d added, %(updated)d updated.")
@@ -68,52 +105,65 @@ class Command(BaseCommand):
     def import_prefectures(self, rows):
         prefectures = {}
         bodies = []
-        for row in rows:
-            code = row["pid"].zfill(2)
-            prefecture, _created = Prefecture.objects.update_or_create(
-                code=code,
-                defaults={"name": row["pref"], "kana": row["prefkana"], "name_en": row["pref_en"]},
-            )
+        for line, row in enumerate(rows, start=2):
+            try:
+                prefecture, body = self.prefecture_row(row)
+            except ROW_ERRORS as error:
+                raise broken_row(self.files["prefectures"], line, error) from None
             prefectures[prefecture.name] = prefecture
-            bodies.append(
-                {
-                    "code": row["lgcode"].zfill(6),
-                    "name": row["pref"],
-                    "kana": row["prefkana"],
-                    "prefecture": prefecture,
-                    "kind": Municipality.Kind.PREFECTURE,
-                    "website": row["url"],
-                    "latitude": coordinate(row["lat"]),
-                    "longitude": coordinate(row["lng"]),
-                }
-            )
+            bodies.append(body)
         self.upsert(bodies)
         return prefectures
 
+    def prefecture_row(self, row):
+        code = row["pid"].zfill(2)
+        prefecture, _created = Prefecture.objects.update_or_create(
+            code=code,
+            defaults={"name": row["pref"], "kana": row["prefkana"], "name_en": row["pref_en"]},
+        )
+        return prefecture, {
+            "code": row["lgcode"].zfill(6),
+            "name": row["pref"],
+            "kana": row["prefkana"],
+            "prefecture": prefecture,
+            "kind": Municipality.Kind.PREFECTURE,
+            "website": row["url"],
+            "latitude": coordinate(row["lat"]),
+            "longitude": coordinate(row["lng"]),
+        }
+
     def import_municipalities(self, rows, prefectures):
-        designated_cities = {row["city"].split(" ")[0] for row in rows if " " in row["city"]}
+        designated_cities = {
+            row["city"].split(" ")[0] for row in rows if " " in (row.get("city") or "")
+        }
         bodies = []
         for line, row in enumerate(rows, start=2):
-            code = row["lgcode"].zfill(6)
+            try:
+                code = row["lgcode"].zfill(6)
+            except ROW_ERRORS as error:
+                raise broken_row(self.files["municipalities"], line, error) from None
             if not is_valid_code(code):
                 raise CommandError(
                     _("Line %(line)d: %(code)s is not a valid local government code.")
                     % {"line": line, "code": code}
                 )
-            prefecture = prefectures[row["pref"]]
-            bodies.append(
-                {
-                    "code": code,
-                    "name": row["city"].replace(" ", ""),
-                    "kana": row["citykana"].replace(" ", ""),
-                    "prefecture": prefecture,
-                    "kind": kind_for(row["city"], prefecture.code, designated_cities),
-                    "website": row["url"],
-                    "latitude": coordinate(row["lat"]),
-                    "longitude": coordinate(row["lng"]),
-                    "parent_name": row["city"].split(" ")[0] if " " in row["city"] else None,
-                }
-            )
+            try:
+                prefecture = prefectures[row["pref"]]
+                bodies.append(
+                    {
+                        "code": code,
+                        "name": row["city"].replace(" ", ""),
+                        "kana": row["citykana"].replace(" ", ""),
+                        "prefecture": prefecture,
+                        "kind": kind_for(row["city"], prefecture.code, designated_cities),
+                        "website": row["url"],
+                        "latitude": coordinate(row["lat"]),
+                        "longitude": coordinate(row["lng"]),
+                        "parent_name": row["city"].split(" ")[0] if " " in row["city"] else None,
+                    }
+                )
+            except ROW_ERRORS as error:
+                raise broken_row(self.files["municipalities"], line, error) from None
         created, updated = self.upsert(bodies)
         cities = {
             (m.prefecture_id, m.name): m
