@@ -81,6 +81,9 @@ def parse(text: str) -> tuple[dict | None, str | None]:
             ) from duplicate
         except RecursionError as error:
             raise ValueError(_("The JSON is nested too deeply.")) from error
+        except ValueError as error:
+            # Python refuses to read integers of more than 4,300 digits (int_max_str_digits).
+            raise ValueError(_("A number in the JSON has too many digits.")) from error
         if _depth(data) > MAX_DEPTH:
             raise ValueError(_("The JSON is nested too deeply."))
         if isinstance(data, dict) and isinstance(data.get("jwt"), str):

@@ -4,6 +4,7 @@ the inbox. Every rule is checked in `posting`; these views only turn its answers
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -39,6 +40,7 @@ from .models import Answer, Comment, Notification, Question, Subscription, Visib
 from .similar import similar_to
 
 PER_PAGE = 20
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 TABS = {
     "newest": ("-created_at", "-pk"),
     "active": ("-last_activity_at", "-pk"),
@@ -69,7 +71,10 @@ def question_list(request):
     topic = None
     topic_slug = request.GET.get("topic", "")
     if topic_slug:
-        topic = Topic.objects.filter(slug=topic_slug).first() if topic_slug.isascii() else None
+        # Only a slug reaches the database (PostgreSQL refuses text with NUL in it).
+        topic = (
+            Topic.objects.filter(slug=topic_slug).first() if SLUG.fullmatch(topic_slug) else None
+        )
         if topic is None:
             raise Http404
         questions = questions.filter(topics=topic)

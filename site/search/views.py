@@ -1,3 +1,5 @@
+import re
+
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -5,6 +7,8 @@ from django.utils.translation import gettext as _
 from core.models import Topic
 from search import registry, service
 from search.querystring import MAX_QUERY_LENGTH, parse
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
 def _page_number(raw) -> int:
@@ -23,7 +27,8 @@ def site_search(request):
     if registry.get(kind) is None:
         kind = ""
     topic_slug = request.GET.get("topic", "")
-    topic = Topic.objects.filter(slug=topic_slug).first() if topic_slug.isascii() else None
+    # Only a slug reaches the database (PostgreSQL refuses text with NUL in it).
+    topic = Topic.objects.filter(slug=topic_slug).first() if SLUG.fullmatch(topic_slug) else None
     page = _page_number(request.GET.get("page"))
 
     notices = []
@@ -63,6 +68,8 @@ def site_search(request):
                     for result in outcome.results
                 ],
                 "facets": {"type": type_facets, "topic": topic_facets},
+                # Said, not done silently: a query cut to its first 200 characters.
+                **({"notices": notices} if parsed.truncated else {}),
             },
             json_dumps_params={"ensure_ascii": False},
         )
