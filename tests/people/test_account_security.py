@@ -241,6 +241,35 @@ def test_moderation_on_the_site_needs_mfa_but_their_own_posts_do_not(client, mfa
     assert client.get(f"/questions/question/{theirs.pk}/edit/").status_code == 200
 
 
+def test_previewing_someone_else_s_case_draft_is_moderation(client, mfa_required, home_page):
+    from casestudies.models import CaseStudyIndexPage, CaseStudyPage
+
+    index = CaseStudyIndexPage(title="事例ライブラリ", slug="cases", intro="事例です。")
+    home_page.add_child(instance=index)
+    moderator = _in_group("Moderators")
+    author = UserFactory()
+    drafts = {}
+    for who in (author, moderator):
+        draft = CaseStudyPage(
+            title=f"下書き{who.pk}",
+            slug=f"draft-{who.pk}",
+            municipality=MunicipalityFactory(),
+            summary="概要",
+            live=False,
+            owner=who,
+        )
+        draft.authors = [who]
+        index.add_child(instance=draft)
+        draft.save_revision(user=who)
+        drafts[who] = draft
+    client.force_login(moderator)
+    response = client.get(f"/case-studies/{drafts[author].pk}/preview/")
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    assert client.get(f"/case-studies/{drafts[moderator].pk}/preview/").status_code == 200
+    client.force_login(author)
+    assert client.get(f"/case-studies/{drafts[author].pk}/preview/").status_code == 200
+
+
 def test_a_moderator_without_admin_access_is_asked_too(client, mfa_required):
     user = UserFactory()
     user.groups.add(moderators_only_group())
