@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/loadtest/run.py --smoke           # 20 users for 30 s
     .venv/bin/python benchmarks/loadtest/run.py --users 50 --run-time 1m --workers 4
     .venv/bin/python benchmarks/loadtest/run.py --smoke --reuse-database   # skip the set-up
+    .venv/bin/python benchmarks/loadtest/run.py --smoke --reuse-database --user-classes QAMember
 
 What it does, in order (everything lives in the PostgreSQL database ``loadtest`` on
 127.0.0.1:5432, Redis database 3 and ``var/loadtest/``; nothing else is touched):
@@ -96,6 +97,14 @@ def parse_args(argv=None):
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="the results file")
     parser.add_argument("--note", default="", help="a remark kept in the results")
+    parser.add_argument(
+        "--user-classes",
+        nargs="+",
+        default=[],
+        metavar="CLASS",
+        help="only these user classes of locustfile.py (AnonymousReader, Searcher, Learner, "
+        "QAMember), e.g. to try one part of the scenario",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         given = set(argv if argv is not None else sys.argv[1:])
@@ -443,6 +452,7 @@ def run_locust(args, base_url: str, env: dict, log) -> int:
         "--only-summary",
         "--loglevel",
         "WARNING",
+        *args.user_classes,
     ]
     print("  $ locust", " ".join(command[3:]), flush=True)
     process = subprocess.Popen(
@@ -733,6 +743,7 @@ def main(argv=None) -> int:
                     "users": args.users,
                     "spawn_rate": args.spawn_rate,
                     "run_time": args.run_time,
+                    "user_classes": args.user_classes or "all",
                     "gunicorn": f"{args.workers} sync workers",
                     "settings": "config.settings.loadtest (production over plain HTTP)",
                     "database": "PostgreSQL, CONN_MAX_AGE=60",
