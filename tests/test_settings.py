@@ -79,7 +79,7 @@ def test_production_settings_send_every_security_header_and_secure_cookies(tmp_p
         "'ssl_redirect': s.SECURE_SSL_REDIRECT, 'session_secure': s.SESSION_COOKIE_SECURE,"
         "'csrf_secure': s.CSRF_COOKIE_SECURE, 'session_httponly': s.SESSION_COOKIE_HTTPONLY,"
         "'nosniff': s.SECURE_CONTENT_TYPE_NOSNIFF, 'referrer': s.SECURE_REFERRER_POLICY,"
-        "'frame': s.X_FRAME_OPTIONS, 'debug': s.DEBUG,"
+        "'frame': s.X_FRAME_OPTIONS, 'debug': s.DEBUG, 'mfa': s.MFA_REQUIRED_FOR_STAFF,"
         "'middleware': s.MIDDLEWARE}))"
     )
     result = run_manage("shell", "-c", script, env_overrides=production_env(tmp_path))
@@ -90,5 +90,6 @@ def test_production_settings_send_every_security_header_and_secure_cookies(tmp_p
     assert values["session_secure"] and values["csrf_secure"] and values["session_httponly"]
     assert values["nosniff"] and values["referrer"] == "same-origin"
     assert values["frame"] == "DENY" and not values["debug"]
+    assert values["mfa"] is True
     assert "core.security.ContentSecurityPolicyMiddleware" in values["middleware"]
     assert "core.security.PermissionsPolicyMiddleware" in values["middleware"]

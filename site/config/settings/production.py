@@ -34,6 +34,8 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# Staff, administrators and moderators must sign in with an authenticator app: not an option here.
+MFA_REQUIRED_FOR_STAFF = True
 
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[env("TASKS_BACKEND", default="database")]}}
 
