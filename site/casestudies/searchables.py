@@ -14,7 +14,12 @@ FILTERS = {
 
 def live_case_studies(request):
     # As for courses: the reader's language (the search backend cannot filter on `public()`).
-    cases = CaseStudyPage.objects.live().filter(locale=Locale.get_active())
+    # Each result's title names the municipality: fetched with the page, not once per result.
+    cases = (
+        CaseStudyPage.objects.live()
+        .filter(locale=Locale.get_active())
+        .select_related("municipality")
+    )
     for parameter, (field, allowed) in FILTERS.items():
         value = request.GET.get(parameter, "")
         if value in allowed:

@@ -29,7 +29,8 @@ def atom_feed(request, slug=None) -> HttpResponse:
         topic = get_object_or_404(Topic, slug=slug)
         questions = questions.filter(topics=topic)
     questions = (
-        questions.select_related("author__profile", "source")
+        # The asker's municipality and prefecture name them (identity._public_name).
+        questions.select_related("author__profile__municipality__prefecture", "source")
         .prefetch_related("topics")
         .order_by("-created_at", "-pk")[:FEED_LENGTH]
     )

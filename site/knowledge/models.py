@@ -207,6 +207,11 @@ class Question(index.Indexed, Post):
         return reverse("knowledge:question", args=[self.pk])
 
     def answers_text(self) -> str:
+        # Search results prefetch the published answers (knowledge/searchables.py): their
+        # snippets then cost one query for the page, not one per question.
+        prefetched = getattr(self, "published_answers", None)
+        if prefetched is not None:
+            return "\n".join(answer.body for answer in prefetched)
         return "\n".join(
             self.answers.filter(visibility=Visibility.PUBLISHED).values_list("body", flat=True)
         )

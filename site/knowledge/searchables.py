@@ -1,13 +1,22 @@
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from search.registry import SearchableType, register
 
-from .models import Question, QuestionStatus, Visibility
+from .models import Answer, Question, QuestionStatus, Visibility
 
 
 def public_questions(request):
     """Published questions; ?status=accepted (or unanswered, answered, closed) narrows them."""
-    questions = Question.objects.filter(visibility=Visibility.PUBLISHED)
+    questions = Question.objects.filter(visibility=Visibility.PUBLISHED).prefetch_related(
+        Prefetch(
+            "answers",
+            queryset=Answer.objects.filter(visibility=Visibility.PUBLISHED).only(
+                "question_id", "body", "created_at"
+            ),
+            to_attr="published_answers",
+        )
+    )
     status = request.GET.get("status", "") if request is not None else ""
     if status in QuestionStatus.values:
         questions = questions.filter(status=status)

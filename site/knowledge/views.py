@@ -560,7 +560,7 @@ def inbox(request):
         messages.success(request, _("All notifications are marked as read."))
         return redirect("knowledge:inbox")
     notes = Notification.objects.filter(recipient=request.user).select_related(
-        "question", "actor__profile"
+        "question", "actor__profile__municipality__prefecture"
     )
     page = _page(Paginator(notes, 30), request.GET.get("page"))
     rows = [
