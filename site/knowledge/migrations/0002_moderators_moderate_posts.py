@@ -27,10 +27,25 @@ def grant(apps, schema_editor):
 
 
 def revoke(apps, schema_editor):
+    """Takes back what grant gave the Moderators group. The permissions themselves stay, as
+    Django leaves every model's permissions (deleting one through the historical models failed:
+    the cascade reached models of other registries)."""
+    Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    Permission.objects.filter(
-        content_type__app_label="knowledge", codename="moderate_posts"
-    ).delete()  # the view permissions go with the app's content types
+    group = Group.objects.filter(name="Moderators").first()
+    if group is not None:
+        group.permissions.remove(
+            *Permission.objects.filter(
+                content_type__app_label="knowledge",
+                codename__in=[
+                    "moderate_posts",
+                    "view_question",
+                    "view_answer",
+                    "view_comment",
+                    "view_member",
+                ],
+            )
+        )
 
 
 class Migration(migrations.Migration):
