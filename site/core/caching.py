@@ -37,6 +37,7 @@ import secrets
 
 from django.apps import apps
 from django.conf import settings
+from django.core import checks
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -119,6 +120,24 @@ def cached_views() -> frozenset[str]:
 
 def _cache():
     return caches[getattr(settings, "PAGE_CACHE_ALIAS", "default")]
+
+
+@checks.register(checks.Tags.caches)
+def check_shared_cache(app_configs=None, **kwargs):
+    """A per-process cache cannot carry one generation to every process."""
+    if not page_cache_seconds():
+        return []
+    backend = settings.CACHES[getattr(settings, "PAGE_CACHE_ALIAS", "default")]["BACKEND"]
+    if backend.endswith(("LocMemCache", "DummyCache")):
+        return [
+            checks.Warning(
+                "PAGE_CACHE_SECONDS is set but the cache is per process: a page changed in one "
+                "process would be served stale by the others.",
+                hint="Set REDIS_URL, or PAGE_CACHE_SECONDS=0.",
+                id="core.W001",
+            )
+        ]
+    return []
 
 
 # --- The content generation -----------------------------------------------------------------------

@@ -165,6 +165,15 @@ def test_switched_off_it_does_nothing(client, home_page, settings):
     assert get(client, "/")[1] is None
 
 
+def test_a_per_process_cache_is_flagged(settings):
+    assert [w.id for w in caching.check_shared_cache()] == ["core.W001"]  # locmem in tests
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "x"}}
+    assert caching.check_shared_cache() == []
+    settings.PAGE_CACHE_SECONDS = 0
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert caching.check_shared_cache() == []
+
+
 def test_a_cache_that_fails_leaves_pages_working(client, home_page, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("cache down")
