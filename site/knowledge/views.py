@@ -145,7 +145,9 @@ def _comments_prefetch(viewer):
     return Prefetch("comments", queryset=comments, to_attr="shown_comments")
 
 
-def question_detail(request, pk, answer_form=None):
+def question_detail(request, pk, answer_form=None, comment_form=None, commented=None):
+    """The question page. A refused answer or comment comes back here bound to its form, so the
+    member sees why and keeps what they wrote; `commented` is the commented post's (kind, pk)."""
     question = _visible_question(request, pk)
     viewer = request.user
     moderator = posting.is_moderator(viewer)
@@ -209,7 +211,9 @@ def question_detail(request, pk, answer_form=None):
             "is_moderator": moderator,
             "can_answer": can_answer,
             "answer_form": answer_form or AnswerForm(),
-            "comment_form": CommentForm(),
+            "comment_form": comment_form or CommentForm(),
+            "commented_kind": commented[0] if commented else None,
+            "commented_pk": commented[1] if commented else None,
             "subscribed": subscribed,
             "peers": peers,
             "json_ld": schema.qa_page(question, answers, request),
@@ -383,15 +387,19 @@ def accept(request, pk):
 @login_required
 @require_POST
 def post_comment(request, kind, pk):
-    post, _question = _post(request, kind, pk)
+    post, question = _post(request, kind, pk)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("body", [])))
-        return redirect(post.get_absolute_url())
+        return question_detail(request, question.pk, comment_form=form, commented=(kind, post.pk))
     try:
         note = posting.comment(request.user, post, body=form.cleaned_data["body"])
     except (PermissionDenied, posting.RateLimited) as error:
-        return _refused(request, error, post.get_absolute_url())
+        if _wants_json(request):
+            return _refused(request, error, post.get_absolute_url())
+        form.add_error(None, _refusal_text(error))
+        page = question_detail(request, question.pk, comment_form=form, commented=(kind, post.pk))
+        page.status_code = 429 if isinstance(error, posting.RateLimited) else 403
+        return page
     if note.visibility != Visibility.PUBLISHED:
         messages.info(request, _("Your comment will be public once a moderator has checked it."))
     return redirect(note.get_absolute_url())

@@ -475,6 +475,8 @@ def test_comment_and_flag(site_data, body, kind, reason, note):
     with rolled_back():
         response = client.post(f"/questions/{kind}/{target}/comment/", {"body": body})
         assert_no_server_error(response, body[:80])
+        if response.status_code == 200:
+            assert_refused_form_is_helpful(response, "comment_form", {"body": body})
         response = client.post(
             f"/questions/{kind}/{target}/flag/", {"reason": reason, "note": note}
         )

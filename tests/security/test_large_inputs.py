@@ -5,7 +5,7 @@ search, and 413 for a request body over the limit, before any view reads it."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.messages import get_messages
+from bs4 import BeautifulSoup
 from django.test import Client
 
 from casestudies.models import CaseStudyPage
@@ -64,14 +64,16 @@ def test_an_answer_over_the_limit_is_refused_and_given_back(asker, question, hom
     assert not Answer.objects.exists()
 
 
-def test_a_comment_over_the_limit_is_refused_with_a_message(asker, question, home_page):
+def test_a_comment_over_the_limit_is_refused_and_given_back(asker, question, home_page):
     client = logged_in(make_member("佐藤 健一"))
-    response = client.post(
-        f"/questions/question/{question.pk}/comment/", {"body": "c" * (COMMENT_MAX + 1)}
+    body = "c" * (COMMENT_MAX + 1)
+    response = client.post(f"/questions/question/{question.pk}/comment/", {"body": body})
+    assert response.status_code == 200
+    assert f"{COMMENT_MAX} 文字以下" in field_errors(response, form="comment_form", field="body")
+    form = BeautifulSoup(response.content, "html.parser").select_one(
+        "details.qa-comment-form[open]"
     )
-    assert response.status_code == 302
-    shown = [str(m) for m in get_messages(response.wsgi_request)]
-    assert any(f"{COMMENT_MAX} 文字以下" in m for m in shown), shown
+    assert form.select_one("textarea[name=body]").get_text() == body
     assert not Comment.objects.exists()
 
 
@@ -173,3 +175,15 @@ def test_a_nul_in_the_path_or_the_api_parameters_is_a_clear_400(home_page):
     assert response.json()["errors"]
     # The site's own pages read odd parameters forgivingly, as before.
     assert client.get("/search/?topic=%00&q=%00").status_code == 200
+
+
+def test_a_comment_refused_by_the_rate_limit_keeps_its_text(asker, question, home_page, settings):
+    settings.KNOWLEDGE_RATE_LIMITS = {"comment": 0}
+    client = logged_in(make_member("佐藤 健一"))
+    response = client.post(f"/questions/question/{question.pk}/comment/", {"body": "出典は？"})
+    assert response.status_code == 429
+    soup = BeautifulSoup(response.content, "html.parser")
+    form = soup.select_one("details.qa-comment-form[open]")
+    assert form.select_one("textarea[name=body]").get_text() == "出典は？"
+    assert form.select_one(".errorlist li").get_text()
+    assert not Comment.objects.exists()
