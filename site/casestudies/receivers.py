@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from wagtail.signals import workflow_approved, workflow_rejected
+from wagtail.signals import page_published, workflow_approved, workflow_rejected
 
 from . import submission
 from .models import CaseStudyPage
@@ -67,3 +67,8 @@ def tell_authors_it_is_published(sender, instance, user, **kwargs):
     with translation.override(settings.LANGUAGE_CODE):
         subject = gettext("Published: “%(title)s”")
     _notify(instance, "casestudies/email/published.txt", subject)
+
+
+@receiver(page_published, sender=CaseStudyPage)
+def make_its_attachments_public(sender, instance, **kwargs):
+    submission.release_attachments(instance)

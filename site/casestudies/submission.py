@@ -8,9 +8,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import WorkflowState
+from wagtail.models import Collection, WorkflowState
 
-from .models import CaseStudyIndexPage, CaseStudyPage
+from .models import Attachment, CaseStudyIndexPage, CaseStudyPage
 
 
 class Status:
@@ -135,6 +135,49 @@ def submit(user, page: CaseStudyPage) -> WorkflowState:
     if current is not None and current.status == WorkflowState.STATUS_NEEDS_CHANGES:
         current.cancel(user=user)
     return workflow.start(live_page, user)
+
+
+UNPUBLISHED_ATTACHMENTS = "事例の添付ファイル（公開前）"
+
+
+def attachment_collection() -> Collection:
+    """Where files uploaded with a case wait until the case is published. Wagtail serves every
+    document by its address, so a draft's files are kept apart and only its authors and the
+    staff who manage documents may download them (see wagtail_hooks); publishing moves them to
+    the public root collection."""
+    root = Collection.get_first_root_node()
+    found = root.get_children().filter(name=UNPUBLISHED_ATTACHMENTS).first()
+    return found or root.add_child(name=UNPUBLISHED_ATTACHMENTS)
+
+
+def unpublished_attachment_collections():
+    return Collection.objects.filter(name=UNPUBLISHED_ATTACHMENTS, depth=2)
+
+
+def may_download_unpublished(user, document) -> bool:
+    """The file's uploader, an author of a case it is attached to, or staff who may change
+    documents in its collection."""
+    from wagtail.documents.permissions import permission_policy
+
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if document.uploaded_by_user_id == user.pk:
+        return True
+    through = CaseStudyPage.authors.through
+    pages = Attachment.objects.filter(document=document).values("page_id")
+    if through.objects.filter(casestudypage_id__in=pages, user_id=user.pk).exists():
+        return True
+    return permission_policy.user_has_permission_for_instance(user, "change", document)
+
+
+def release_attachments(page: CaseStudyPage) -> None:
+    """A published case's files become public: out of the unpublished collection."""
+    from wagtail.documents import get_document_model
+
+    get_document_model().objects.filter(
+        pk__in=Attachment.objects.filter(page=page).values("document_id"),
+        collection__in=unpublished_attachment_collections(),
+    ).update(collection=Collection.get_first_root_node())
 
 
 def missing_for_moderation(page: CaseStudyPage) -> list[str]:

@@ -12,7 +12,6 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.documents import get_document_model
-from wagtail.models import Collection
 
 from core.markdown import render_markdown
 
@@ -146,7 +145,7 @@ def _apply(request, step, form, children, page):
         document = get_document_model()(
             title=form.cleaned_data["attachment_description"],
             file=upload,
-            collection=Collection.get_first_root_node(),
+            collection=submission.attachment_collection(),
             uploaded_by_user=request.user,
         )
         document.full_clean()

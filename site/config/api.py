@@ -5,7 +5,18 @@ from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 
+
+class DocumentsOfPublishedContentAPIViewSet(DocumentsAPIViewSet):
+    """Documents, except the files of case studies not yet published (served only to their
+    authors and document staff)."""
+
+    def get_queryset(self):
+        from casestudies.submission import unpublished_attachment_collections
+
+        return super().get_queryset().exclude(collection__in=unpublished_attachment_collections())
+
+
 api_router = WagtailAPIRouter("wagtailapi")
 api_router.register_endpoint("pages", PagesAPIViewSet)
 api_router.register_endpoint("images", ImagesAPIViewSet)
-api_router.register_endpoint("documents", DocumentsAPIViewSet)
+api_router.register_endpoint("documents", DocumentsOfPublishedContentAPIViewSet)
