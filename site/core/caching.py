@@ -46,6 +46,7 @@ from django.utils.cache import (
     has_vary_header,
     patch_vary_headers,
 )
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
@@ -204,6 +205,36 @@ def connect_signals() -> None:
     # Moving a page rewrites its subtree's paths with queryset updates, which send no post_save.
     for signal in (page_published, page_unpublished, post_page_move):
         signal.connect(content_changed, weak=False, dispatch_uid="pagecache:wagtail")
+
+
+# --- Rendered Markdown ---------------------------------------------------------------------------
+
+MARKDOWN_PREFIX = "markdown:"
+MARKDOWN_SECONDS = 7 * 24 * 3600
+
+
+def rendered_markdown(texts) -> dict[str, SafeString]:
+    """Markdown rendered and sanitised (core.markdown) for many texts with one cache round trip.
+    Entries are keyed by the text itself, so an edit is simply a new key: nothing to empty, and
+    correct with or without the page cache. A question's page asks for its body and every answer
+    at once; only texts never rendered before are rendered."""
+    from core.markdown import render_markdown
+
+    keys = {MARKDOWN_PREFIX + hashlib.sha256(text.encode()).hexdigest(): text for text in texts}
+    try:
+        found = _cache().get_many(list(keys))
+    except Exception:
+        logger.exception("The Markdown cache could not be read")
+        found = {}
+    missing = {key: str(render_markdown(text)) for key, text in keys.items() if key not in found}
+    if missing:
+        try:
+            _cache().set_many(missing, MARKDOWN_SECONDS)
+        except Exception:
+            logger.exception("The Markdown cache could not be written")
+    html = {**found, **missing}
+    # What is stored is render_markdown's own sanitised output.
+    return {text: mark_safe(html[key]) for key, text in keys.items()}
 
 
 # --- The middleware -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core import caching
 from core.markdown import render_markdown
 from core.models import Topic
 
@@ -165,6 +166,11 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
     )
     for a in answers:
         a.question = question  # the thread is known: no query per answer for it
+    # The question's and answers' Markdown, rendered once per text and fetched in one round trip.
+    html = caching.rendered_markdown([question.body, *(a.body for a in answers)])
+    question.body_html = html[question.body]
+    for a in answers:
+        a.body_html = html[a.body]
     my_votes = posting.votes_of(viewer, questions=[question], answers=answers)
     suspended = viewer.is_authenticated and posting.suspension(viewer) is not None
 

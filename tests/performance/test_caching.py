@@ -325,22 +325,52 @@ def test_personal_records_do_not_empty_the_cache(question, voter):
     assert caching.current_generation() == before
 
 
-# --- the Markdown fragment cache -------------------------------------------------------------
+# --- rendered Markdown ---------------------------------------------------------------------------
 
 
 def test_rendered_markdown_is_reused_for_signed_in_readers_and_follows_edits(
-    client, question, asker, voter
+    client, question, asker, voter, monkeypatch
 ):
     client.force_login(voter)
     url = question.get_absolute_url()
     assert "<strong>RPA</strong>" in body(client.get(url))
-    keys = [k for k in cache._cache if "qa-markdown" in k]  # locmem's keys
+    keys = [k for k in cache._cache if caching.MARKDOWN_PREFIX in k]  # locmem's keys
     assert len(keys) == 1
+
+    from core import markdown
+
+    rendered = []
+    real = markdown.render_markdown
+    monkeypatch.setattr(
+        markdown, "render_markdown", lambda text: rendered.append(text) or real(text)
+    )
+    html = body(client.get(url))
+    assert rendered == [] and "<strong>RPA</strong>" in html  # from the cache, not rendered again
     posting.edit(asker, question, body="**AI-OCR**の話に変えました。", summary="")
     html = body(client.get(url))
     assert "<strong>AI-OCR</strong>" in html and "<strong>RPA</strong>" not in html
-    # Signed in: the personal parts are rendered for this member, outside the fragment.
+    assert rendered == ["**AI-OCR**の話に変えました。"]
+    # Signed in: the personal parts are rendered for this member, around the cached Markdown.
     assert "data-vote-form" in html
+
+
+def test_markdown_of_a_question_and_its_answers_is_fetched_in_one_round_trip(
+    question, answerer, monkeypatch
+):
+    bodies = [question.body, *(f"回答{n}の**本文**" for n in range(5))]
+    calls = []
+    real_get_many = cache.get_many
+    monkeypatch.setattr(
+        cache, "get_many", lambda keys: calls.append(len(keys)) or real_get_many(keys)
+    )
+    first = caching.rendered_markdown(bodies)
+    again = caching.rendered_markdown(bodies)
+    assert calls == [6, 6]
+    assert first == again and str(again["回答0の**本文**"]).count("<strong>本文</strong>") == 1
+    # Markup stays sanitised: what is cached is what render_markdown made of the text.
+    unsafe = caching.rendered_markdown(["<script>alert(1)</script>[x](javascript:alert(1))"])
+    assert "<script" not in str(next(iter(unsafe.values())))
+    assert "javascript:" not in str(next(iter(unsafe.values())))
 
 
 # --- conditional responses for credentials ----------------------------------------------------
