@@ -727,7 +727,7 @@ def main(argv=None) -> int:
         "targets": checks,
         "notes": [
             "Ratios are requests per second over the static file's, in the same phase and run.",
-            "Uncached: PAGE_CACHE_SECONDS=0; the Markdown fragment cache stays on (Redis), as in "
+            "Uncached: PAGE_CACHE_SECONDS=0; rendered Markdown stays cached by its text, as in "
             "production, so a question's answers are rendered once per text.",
             "The dashboard and the search are never served from the page cache.",
         ],
