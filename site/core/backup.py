@@ -507,6 +507,10 @@ def restore_backup(archive_path: Path, *, force: bool = False, stdout=None) -> M
                 "pass --force to delete it and restore the archive."
             )
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Checks now what this transaction has deferred so far (when restore runs inside
+                # a caller's transaction): PostgreSQL refuses to TRUNCATE with checks pending.
+                connection.check_constraints()
             # flush empties every table, what migrate seeded included (the archive holds its
             # own copy), and recreates content types and permissions.
             call_command("flush", interactive=False, verbosity=0)

@@ -14,11 +14,14 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.test import override_settings
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
@@ -64,9 +67,9 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     module (load_demo takes a while). The database is put back as it was afterwards."""
     folder = tmp_path_factory.mktemp("backups")
     with django_db_blocker.unblock():
-        pristine = folder / "pristine.jsonl"
-        with pristine.open("w", encoding="utf-8") as stream:
-            backup.dump_database(stream)
+        # Content types and permissions included, with their ids: later tests may restore
+        # the freshly migrated database by its ids (serialized_rollback).
+        pristine = connection.creation.serialize_db_to_string()
         try:
             call_command("load_demo", stdout=StringIO())
             ImageFactory(title="庁舎の写真")
@@ -82,8 +85,12 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
             yield Demo(archive, manifest, snapshot(), read_media(), read_keys())
         finally:
             with transaction.atomic():
-                call_command("flush", interactive=False, verbosity=0)
-                backup.load_database(pristine)
+                call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+                connection.creation.deserialize_db_from_string(pristine)
+                with connection.cursor() as cursor:
+                    for line in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+                        cursor.execute(line)
+            ContentType.objects.clear_cache()
 
 
 @pytest.fixture
