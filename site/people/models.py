@@ -165,7 +165,11 @@ class Profile(models.Model):
         ordering = ["display_name"]
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")
-        indexes = [models.Index(fields=["is_public", "municipality"])]
+        indexes = [
+            models.Index(fields=["is_public", "municipality"]),
+            # The peer directory: public profiles by name, a page at a time.
+            models.Index(fields=["is_public", "display_name"], name="profile_directory"),
+        ]
 
     def __str__(self):
         return self.display_name or self.user.email
