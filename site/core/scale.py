@@ -480,7 +480,8 @@ class ScaleGenerator:
             counts[i] = 1
         rest = total - len(answered)
         if rest > 0:
-            weights = [self.rng.paretovariate(1.6) for _ in answered]
+            # A long tail, capped: some questions draw twenty or thirty answers, none thousands.
+            weights = [min(self.rng.paretovariate(1.6), 12.0) for _ in answered]
             for i in self.rng.choices(answered, weights=weights, k=rest):
                 counts[i] += 1
         return counts
