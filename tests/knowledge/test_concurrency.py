@@ -36,7 +36,9 @@ def run_at_once(jobs):
 
 
 @pytest.fixture
-def target(transactional_db):
+def target(transactional_db, django_db_serialized_rollback):
+    # serialized_rollback: the flush afterwards must not recreate content types under new ids,
+    # which later serialized tests (tests/test_migrations.py) could not load over.
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL (set DATABASE_URL; CI runs it)")
     asker, answerer = make_member("質問者"), make_member("回答者")

@@ -282,7 +282,10 @@ def test_the_feed_is_cached_and_follows_new_questions(client, question, answerer
     assert state == "miss" and "AI-OCRの読取精度" in body(response)
 
 
-@pytest.mark.django_db(transaction=True)
+# Every transactional test here restores what the migrations created (serialized_rollback): a
+# plain flush would let post_migrate recreate content types under new ids, which a later
+# serialized test (tests/test_migrations.py) cannot load over.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_generation_changes_again_when_the_transaction_commits(settings):
     seen = []
     with transaction.atomic():
