@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Q, Sum
 from wagtail.models import Page
 
 from casestudies.models import CaseStudyIndexPage, CaseStudyPage, PopulationBand
-from core.scale import EMAIL_DOMAIN, ScaleGenerator, ScaleOptions, scale_users
+from core.scale import EMAIL_DOMAIN, LONG_THREAD, ScaleGenerator, ScaleOptions, scale_users
 from curriculum.models import Enrolment, LessonCompletion, LessonPage
 from knowledge.models import Answer, Notification, Question, QuestionStatus, Visibility
 from people.models import Municipality, Profile
@@ -158,3 +158,13 @@ def test_generator_reports_progress_per_stage(base_data):
     assert ("users", 30, 30) in seen
     assert ("questions", 50, 120) in seen and ("questions", 120, 120) in seen
     assert ("case studies", 12, 12) in seen and ("enrolments", 20, 20) in seen
+
+
+def test_the_answers_include_a_long_thread_of_a_hundred_and_keep_their_total():
+    """The benchmark's "question with 100 answers" exists at scale, and the total is as asked."""
+    generator = ScaleGenerator(ScaleOptions(questions=5_000, answers=15_000, seed=7))
+    visibilities = [Visibility.PUBLISHED] * 4_900 + [Visibility.PENDING] * 100
+    counts = generator._answer_counts(visibilities)
+    assert sum(counts) == 15_000
+    assert max(counts) == LONG_THREAD
+    assert all(count == 0 for count in counts[4_900:])
