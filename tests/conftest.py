@@ -45,6 +45,6 @@ def home_page(locales):
 def search_index(settings, tmp_path):
     """Each test writes to a search index of its own."""
     settings.WAGTAILSEARCH_BACKENDS = {
-        "default": {"BACKEND": "search.backends.whoosh", "PATH": str(tmp_path / "search_index")}
+        "default": {"BACKEND": "search.backends.tantivy", "PATH": str(tmp_path / "search_index")}
     }
     return tmp_path / "search_index"

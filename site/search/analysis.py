@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -36,6 +36,7 @@ SENTENCE_END = re.compile(r"(?<=[。．！？!?\n])")
 # Runs of Latin letters and digits (after NFKC, full-width ＲＦＰ is RFP) versus everything else.
 LATIN_WORD = re.compile(r"[0-9a-z][0-9a-z'_\-.]*[0-9a-z]|[0-9a-z]")
 CJK_RUN = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc\u3005\u3006\u4e00-\u9fff\uf900-\ufaff]+")
+LATIN_OR_CJK = re.compile(rf"{LATIN_WORD.pattern}|{CJK_RUN.pattern}")
 SCRIPT_SPLIT = re.compile(r"([0-9a-z][0-9a-z'_\-.]*[0-9a-z]|[0-9a-z])")
 
 # Parts of speech that carry meaning; particles, auxiliaries and symbols are dropped.
@@ -43,7 +44,7 @@ CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞", "接頭�
 # Light verbs that Sudachi normalises (する → 為る) and that match everything.
 STOP_BASE_FORMS = {"為る", "居る", "有る", "成る", "出来る", "言う", "事", "物", "為", "様"}
 
-HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+HIRAGANA_TO_KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 SMALL_TO_LARGE_KANA = str.maketrans("ァィゥェォヵヶッャュョヮ", "アイウエオカケツヤユヨワ")
 VU_SERIES = (("ヴァ", "バ"), ("ヴィ", "ビ"), ("ヴェ", "ベ"), ("ヴォ", "ボ"), ("ヴ", "ブ"))
 FINAL_LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])ー+(?![\u30a1-\u30fa])")
@@ -65,13 +66,19 @@ def fold_kana(text: str, every_long_vowel: bool = False) -> str:
     ベンダーロックイン = ベンダロックイン). The bigram field uses it: writers differ inside
     compounds as well, and a stray match there costs little. Dictionary words keep it, or
     サーバー would become サバ."""
-    pattern = LONG_VOWEL if every_long_vowel else FINAL_LONG_VOWEL
-    # The long vowel goes first, while hiragana still marks where a katakana word ends.
-    text = pattern.sub("", text).translate(HIRAGANA_TO_KATAKANA)
-    if every_long_vowel:  # a long vowel in a hiragana word is one too (すーぱー)
-        text = pattern.sub("", text)
-    for before, after in VU_SERIES:
-        text = text.replace(before, after)
+    # Every document's text passes through here at indexing: the regular expressions run only
+    # when the text has what they look for.
+    if "ー" in text:
+        pattern = LONG_VOWEL if every_long_vowel else FINAL_LONG_VOWEL
+        # The long vowel goes first, while hiragana still marks where a katakana word ends.
+        text = pattern.sub("", text).translate(HIRAGANA_TO_KATAKANA)
+        if every_long_vowel:  # a long vowel in a hiragana word is one too (すーぱー)
+            text = pattern.sub("", text)
+    else:
+        text = text.translate(HIRAGANA_TO_KATAKANA)
+    if "ヴ" in text:
+        for before, after in VU_SERIES:
+            text = text.replace(before, after)
     return text.translate(SMALL_TO_LARGE_KANA)
 
 
@@ -122,23 +129,53 @@ class Term(NamedTuple):
 def morphological_terms(text: str, stem_latin: bool = True) -> Iterator[Term]:
     """Index terms of already-normalised text with their character offsets in it.
 
-    Text is analysed a line at a time through a cache: a document's text reaches the index twice
-    (in its own field and in the all-fields one), and Sudachi is the slow part of indexing."""
+    Text is analysed a sentence at a time through a cache: sentences recur (a question quoted
+    in its answers, the same greeting, a field indexed twice), and Sudachi is the slow part of
+    indexing. A sentence end is a boundary Sudachi never joins words across, so the terms are
+    those of the whole text."""
     offset = 0
     for line in text.split("\n"):
         if len(line) > MAX_CHUNK_CHARS:
             pieces = [(start, _analyse(piece, stem_latin)) for start, piece in chunks(line)]
         else:
-            pieces = [(0, _cached_analysis(line, stem_latin))]
+            pieces = []
+            start = 0
+            for sentence in SENTENCE_END.split(line):
+                if sentence:
+                    pieces.append((start, _cached_analysis(sentence, stem_latin)))
+                    start += len(sentence)
         for start, terms in pieces:
             for term_text, term_start, term_end in terms:
                 yield Term(term_text, offset + start + term_start, offset + start + term_end)
         offset += len(line) + 1
 
 
-@lru_cache(maxsize=16_384)
-def _cached_analysis(line: str, stem_latin: bool) -> tuple[tuple[str, int, int], ...]:
-    return _analyse(line, stem_latin)
+def index_words(text: str, sentence_words: Callable[[str], tuple[str, ...]] | None = None):
+    """The terms of already-normalised text, without offsets: what an index without
+    highlighting stores. ``sentence_words`` may stand in for the analysis of one sentence (a
+    rebuild reads the sentences an earlier build analysed from its store)."""
+    analyse = sentence_words or sentence_index_words
+    words: list[str] = []
+    for line in text.split("\n"):
+        if len(line) > MAX_CHUNK_CHARS:
+            for _start, piece in chunks(line):
+                words.extend(term[0] for term in _analyse(piece, True))
+            continue
+        for sentence in SENTENCE_END.split(line):
+            if not sentence:
+                continue
+            words.extend(analyse(sentence))
+    return words
+
+
+@lru_cache(maxsize=65_536)
+def _cached_analysis(sentence: str, stem_latin: bool) -> tuple[tuple[str, int, int], ...]:
+    return _analyse(sentence, stem_latin)
+
+
+@lru_cache(maxsize=65_536)
+def sentence_index_words(sentence: str) -> tuple[str, ...]:
+    return tuple(term[0] for term in _analyse(sentence, True))
 
 
 def _analyse(text: str, stem_latin: bool) -> tuple[tuple[str, int, int], ...]:
@@ -179,6 +216,227 @@ def _index_word(base_form: str) -> str | None:
     if base_form in STOP_BASE_FORMS or not CJK_RUN.search(base_form):
         return None
     return fold_kana(base_form)
+
+
+# --- Reading a query -------------------------------------------------------------------------
+#
+# A query is often a sentence (提案依頼書を書く前に何を準備すればよいですか): its particles are
+# dropped like a document's, and so are the words that only make it a question or a request,
+# which a document answering it does not contain.
+
+# 何, これ (pronouns), この, どの (adnominals), どう, 特に (adverbs).
+QUERY_DROPPED_POS = {"代名詞", "連体詞", "副詞"}
+# Verbs, adjectives and nouns that lean on another word (する, いる, よい, ほしい, こと).
+DEPENDENT_POS = "非自立可能"
+# The verbs of compound particles, dropped after a particle: について, による, に関する,
+# に対する, における, に基づく, を通じて, に伴う, に沿って, に向けて, をめぐる, に際して, に応じて.
+COMPOUND_PARTICLE_VERBS = {
+    "付く",
+    "就く",
+    "つく",
+    "依る",
+    "因る",
+    "由る",
+    "よる",
+    "関する",
+    "対する",
+    "於く",
+    "於ける",
+    "おく",
+    "おける",
+    "基づく",
+    "もとづく",
+    "通じる",
+    "通ずる",
+    "伴う",
+    "ともなう",
+    "沿う",
+    "そう",
+    "向ける",
+    "むける",
+    "巡る",
+    "めぐる",
+    "際する",
+    "応じる",
+    "応ずる",
+    "当たる",
+    "あたる",
+    "為る",
+    "関わる",
+    "かかわる",
+    "比べる",
+    "くらべる",
+}
+# What asking adds to a sentence: 教えてください, 知りたい, 分かりません, 困っています.
+REQUEST_VERBS = {"教える", "下さる", "頂く", "知る", "分かる", "判る", "思う", "困る", "願う"}
+
+
+class QueryWord(NamedTuple):
+    text: str  # the indexed form
+    start: int  # offsets in the normalised query
+    end: int
+    # A noun, prefix or suffix: adjacent ones form a compound (提案 + 依頼 + 書).
+    compound: bool
+
+
+def query_words(text: str) -> list[QueryWord]:
+    """The words of already-normalised query text that a matching document should contain."""
+    kept: list[QueryWord] = []
+    dropped: list[QueryWord] = []
+    position = 0
+    for piece in SCRIPT_SPLIT.split(text):
+        if not piece:
+            continue
+        offset = position
+        position += len(piece)
+        if LATIN_WORD.fullmatch(piece):
+            kept.append(QueryWord(stem(piece), offset, offset + len(piece), False))
+            continue
+        if not CJK_RUN.search(piece):
+            continue
+        previous_pos = ""
+        for morpheme in sudachi().tokenize(piece):
+            pos = morpheme.part_of_speech()
+            after_particle = previous_pos == "助詞"
+            previous_pos = pos[0]
+            if pos[0] not in CONTENT_POS:
+                continue
+            word = _index_word(morpheme.normalized_form())
+            if word is None:
+                continue
+            found = QueryWord(
+                word,
+                offset + morpheme.begin(),
+                offset + morpheme.end(),
+                pos[0] in {"名詞", "接頭辞", "接尾辞"},
+            )
+            base = morpheme.normalized_form()
+            if (
+                pos[0] in QUERY_DROPPED_POS
+                or DEPENDENT_POS in pos[1:3]
+                or base in REQUEST_VERBS
+                or (after_particle and pos[0] == "動詞" and base in COMPOUND_PARTICLE_VERBS)
+            ):
+                dropped.append(found)
+            else:
+                kept.append(found)
+    # A query of nothing but such words (どうする) still looks for them.
+    return kept or dropped
+
+
+HIRAGANA_RUN = re.compile(r"[\u3041-\u3096ー]{2,}")
+KANJI = re.compile(r"[\u3005\u3006\u4e00-\u9fff\uf900-\ufaff]")
+# Particles a katakana word typed in hiragana may carry before or after it (情報のせきゅりてぃ,
+# くらうどの費用), longest first.
+PARTICLES = (
+    "について",
+    "による",
+    "として",
+    "とは",
+    "から",
+    "まで",
+    "より",
+    "など",
+    "での",
+    "への",
+    "との",
+    "には",
+    "では",
+    "の",
+    "を",
+    "に",
+    "で",
+    "と",
+    "は",
+    "が",
+    "へ",
+    "や",
+    "も",
+)
+
+
+def katakana_reading(text: str) -> str | None:
+    """The query with each run of hiragana that spells a loanword written in katakana
+    (くらうどの費用 → クラウドの費用, ぷろじぇくと管理 → プロジェクト管理), or None when no run
+    reads as one. People type loanwords in hiragana when conversion is a bother, and the
+    dictionary reads such a run as Japanese words (くらう + どの). A run right after a kanji is
+    its ending (避ける) unless it starts with a particle. The reading is tried beside the query
+    as typed, never instead of it, so a run that was Japanese after all costs nothing."""
+    changed = False
+
+    def convert(match):
+        nonlocal changed
+        run = match.group()
+        if _only_function_words(run):  # とは, ですか, について
+            return run
+        before = text[match.start() - 1] if match.start() else ""
+        lead = ""
+        if KANJI.fullmatch(before or " "):
+            lead = next((p for p in PARTICLES if run.startswith(p)), "")
+            if not lead:
+                return run
+        # A run ending in particles is first read without them (くらうど + の, あじゃいる +
+        # ですか), and a word the dictionary knows is preferred to one it does not.
+        body = run[len(lead) :]
+        cores = [
+            (body[:i], body[i:])
+            for i in range(2, len(body))
+            if body[i:] in PARTICLES or _particle_ending(body[i:])
+        ]
+        cores.append((body, ""))
+        for wanted in (True, False):
+            for core, ending in cores:
+                katakana = core.translate(HIRAGANA_TO_KATAKANA)
+                if _katakana_word(katakana) is wanted:
+                    changed = True
+                    return lead + katakana + ending
+        return run
+
+    reading = HIRAGANA_RUN.sub(convert, text)
+    return reading if changed else None
+
+
+@lru_cache(maxsize=4_096)
+def _only_function_words(run: str) -> bool:
+    return all(m.part_of_speech()[0] in {"助詞", "助動詞"} for m in sudachi().tokenize(run))
+
+
+@lru_cache(maxsize=4_096)
+def _particle_ending(ending: str) -> bool:
+    """Particles, or a copula, after a word: について, をください, ですか (not る, a verb's end)."""
+    if ending[0] in "ぁぃぅぇぉゃゅょっゎー":  # the middle of a word (いらいしょ)
+        return False
+    if ending.startswith("で") and ending.rstrip("かねよ") in {"です", "でしょう"}:
+        return True
+    morphemes = list(sudachi().tokenize(ending))
+    return (
+        bool(morphemes)
+        and morphemes[0].part_of_speech()[0] == "助詞"
+        and all(m.part_of_speech()[0] in {"助詞", "助動詞", "動詞"} for m in morphemes)
+    )
+
+
+@lru_cache(maxsize=4_096)
+def _katakana_word(word: str) -> bool | None:
+    """True when the dictionary knows ``word`` as one or a few words (クラウド, プロジェクト +
+    管理), False when it reads it as one word it does not know (アジャイル is not in it), None
+    when it breaks it into pieces."""
+    morphemes = list(sudachi().tokenize(word))
+    if 0 < len(morphemes) <= 3 and not any(m.is_oov() for m in morphemes):
+        return True
+    return False if len(morphemes) == 1 else None
+
+
+CJK_CHAR = CJK_RUN.pattern[:-1]  # the character class, without the "+"
+OVERLAPPING_PAIRS = re.compile(rf"(?=({CJK_CHAR}{CJK_CHAR}))")
+
+
+def bigram_words(text: str) -> list[str]:
+    """The character pairs of the kana/kanji of already-normalised text, in order, for an index
+    that keeps positions: a phrase of a query's pairs matches the same characters in a row. A
+    pair is never made across two runs (クラウド。移行 has no ド移), so such a phrase cannot
+    match across punctuation either. Latin words are left to the dictionary reading."""
+    return OVERLAPPING_PAIRS.findall(fold_kana(text, every_long_vowel=True))
 
 
 def autocomplete_terms(text: str) -> Iterator[Term]:

@@ -45,7 +45,18 @@ CLUSTER_BACKENDS = {
 }
 
 
+EMBEDDED_BACKENDS = ("tantivy", "whoosh")
+
+
 def search_backend_settings(name: str, env, index_dir: Path) -> dict:
+    if name == "tantivy":
+        return {
+            "BACKEND": "search.backends.tantivy",
+            # Beside a Whoosh index in the same folder, never mixed with it.
+            "PATH": str(index_dir / "tantivy"),
+            "BUILD_MEMORY_MB": env.int("SEARCH_BUILD_MEMORY_MB", default=0),  # 0: 400
+            "BUILD_THREADS": env.int("SEARCH_BUILD_THREADS", default=0),  # 0: 2
+        }
     if name == "whoosh":
         return {
             "BACKEND": "search.backends.whoosh",
@@ -64,6 +75,7 @@ def search_backend_settings(name: str, env, index_dir: Path) -> dict:
             "INDEX_SETTINGS": JAPANESE_INDEX_SETTINGS,
         }
     raise ValueError(
-        f"SEARCH_BACKEND must be one of whoosh, database, {', '.join(CLUSTER_BACKENDS)}; "
+        f"SEARCH_BACKEND must be one of tantivy, whoosh, database, "
+        f"{', '.join(CLUSTER_BACKENDS)}; "
         f"got {name!r}"
     )

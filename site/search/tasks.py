@@ -6,14 +6,14 @@ from django_tasks import task
 from modelsearch.backends import get_search_backends
 from modelsearch.index import get_indexed_instance
 
-from search.backends.whoosh import WhooshSearchBackend
 
-
-def _whoosh_backends(root: str):
+def _embedded_backends(root: str):
+    """The backends that keep their index on this machine's disk under ``root`` (Tantivy,
+    Whoosh); a cluster backend indexes through modelsearch's own tasks."""
     return [
         backend
         for backend in get_search_backends(with_auto_update=True)
-        if isinstance(backend, WhooshSearchBackend) and str(backend.root) == root
+        if hasattr(backend, "write_objects") and str(getattr(backend, "root", "")) == root
     ]
 
 
@@ -25,7 +25,7 @@ def index_objects(model_label: str, pks: list[str], root: str):
         for obj in model._default_manager.filter(pk__in=pks)
         if (indexed := get_indexed_instance(obj)) is not None
     ]
-    for backend in _whoosh_backends(root):
+    for backend in _embedded_backends(root):
         by_model = {}
         for obj in objects:
             by_model.setdefault(type(obj), []).append(obj)
@@ -35,5 +35,5 @@ def index_objects(model_label: str, pks: list[str], root: str):
 
 @task()
 def delete_documents(document_ids: list[str], root: str):
-    for backend in _whoosh_backends(root):
+    for backend in _embedded_backends(root):
         backend.delete_documents(document_ids)

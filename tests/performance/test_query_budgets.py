@@ -327,7 +327,7 @@ def _grow(people, question_pk: int) -> None:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("budget-index")
-    backends = {"default": {"BACKEND": "search.backends.whoosh", "PATH": str(index_dir)}}
+    backends = {"default": {"BACKEND": "search.backends.tantivy", "PATH": str(index_dir)}}
     result = World()
     with (
         django_db_blocker.unblock(),

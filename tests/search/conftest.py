@@ -7,17 +7,20 @@ from modelsearch.test.testapp import models as m
 from wagtail.search.backends import get_search_backend
 
 BACKENDS = {
+    "tantivy": "search.backends.tantivy",
     "whoosh": "search.backends.whoosh",
     "database": "wagtail.search.backends.database",
 }
+# The backends that keep their index on this machine and share the project's analysis.
+EMBEDDED = ("tantivy", "whoosh")
 
 
 @pytest.fixture
 def use_backend(settings, search_index):
     def configure(name):
         conf = {"BACKEND": BACKENDS[name]}
-        if name == "whoosh":
-            conf["PATH"] = str(search_index)
+        if name in EMBEDDED:
+            conf["PATH"] = str(search_index / name)
         settings.WAGTAILSEARCH_BACKENDS = {"default": conf}
         # Data saved before the switch went to the previous backend: rebuild this one.
         call_command("update_index", backend_name="default", stdout=StringIO(), chunk_size=50)

@@ -244,9 +244,10 @@ if MEDIA_S3_BUCKET:
     }
 
 SEARCH_INDEX_DIR = Path(env("SEARCH_INDEX_DIR", default=str(VAR_DIR / "search_index")))
-# whoosh (embedded, Japanese-aware: the default), database (Wagtail's own), or a cluster:
-# opensearch / elasticsearch at SEARCH_URL with the kuromoji analyzer (see search/settings.py).
-SEARCH_BACKEND = env("SEARCH_BACKEND", default="whoosh")
+# tantivy (embedded, compiled, Japanese-aware: the default), whoosh (embedded, pure Python),
+# database (Wagtail's own), or a cluster: opensearch / elasticsearch at SEARCH_URL with the
+# kuromoji analyzer (see search/settings.py).
+SEARCH_BACKEND = env("SEARCH_BACKEND", default="tantivy")
 WAGTAILSEARCH_BACKENDS = {"default": search_backend_settings(SEARCH_BACKEND, env, SEARCH_INDEX_DIR)}
 
 WAGTAIL_SITE_NAME = "自治体CIOアカデミー"

@@ -21,7 +21,7 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-media-"))
 SEARCH_INDEX_DIR = Path(tempfile.mkdtemp(prefix="cio-test-index-"))
 WAGTAILSEARCH_BACKENDS = {
-    "default": {"BACKEND": "search.backends.whoosh", "PATH": str(SEARCH_INDEX_DIR)}
+    "default": {"BACKEND": "search.backends.tantivy", "PATH": str(SEARCH_INDEX_DIR)}
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
 CREDENTIALS_BASE_URL = "http://testserver"

@@ -1,59 +1,33 @@
-"""A Whoosh backend for django-modelsearch (the library behind ``wagtail.search``).
+"""A Whoosh backend for django-modelsearch (the library behind ``wagtail.search``): the
+pure-Python embedded engine, kept as a supported alternative to the default Tantivy backend
+(``SEARCH_BACKEND=whoosh``) for sites of up to a few thousand documents.
 
-One Whoosh index holds every indexed model, like Wagtail's database backend. Field names follow
-the Elasticsearch backend's mapping (a subclass's fields are prefixed ``app_model__``), with a
-suffix that says how the field is analysed or stored:
-
-``<name>__t``  text, morphological analysis         ``<name>__b``  text, character bigrams
-``<name>__a``  autocomplete text (no stemming)      ``<name>__s``  exact string (sortable)
-``<name>__i``  integer   ``<name>__f``  float   ``<name>__d``  date/datetime (all sortable)
-``<name>__m``  multi-valued exact strings (many-to-many and nested related filters)
-
-``doc_all__t``/``doc_all__b`` hold every searchable text of a document and
-``doc_boost_<b>__t``/``__b`` the text of fields boosted by ``b``, so a search over all fields is
-a handful of field queries whatever the number of models. A field's own column has no bigram
-reading (see :func:`has_bigrams`). Filters become Whoosh queries that restrict the text query
-without changing scores (:class:`Restricted`). The index lives in generations under ``PATH``; a
-``current`` symlink names the live one, so a full rebuild is written beside it and swapped in
-atomically.
+Documents, columns, filters and the index generations are those of ``backends/common.py``;
+queries are read by ``search.plan`` as for every embedded engine. Whoosh analyses text itself,
+through the analysers of ``search.analysis`` that its schema pickles. Filters become Whoosh
+queries that restrict the text query without changing scores (:class:`Restricted`).
 """
 
 from __future__ import annotations
 
-import datetime
 import logging
 import os
-import re
-import shutil
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, models
-from django.db.models.sql import Query
-from django.db.models.sql.constants import MULTI, SINGLE
-from django.utils import timezone
 from modelsearch.backends.base import (
     BaseIndex,
     BaseSearchBackend,
     BaseSearchQueryCompiler,
     BaseSearchResults,
     FilterFieldError,
-    get_model_root,
 )
-from modelsearch.index import (
-    AutocompleteField,
-    FilterField,
-    Indexed,
-    RelatedFields,
-    SearchField,
-    get_indexed_models,
-)
-from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
+from modelsearch.index import RelatedFields
+from modelsearch.query import MatchAll, PlainText
 from whoosh import fields as wf
 from whoosh import index as windex
 from whoosh import matching as wm
@@ -62,8 +36,7 @@ from whoosh import sorting
 from whoosh.index import LockError
 
 from search.analysis import (
-    CJK_RUN,
-    HIRAGANA_TO_KATAKANA,
+    LATIN_OR_CJK,
     LATIN_WORD,
     AutocompleteAnalyzer,
     BigramAnalyzer,
@@ -73,36 +46,25 @@ from search.analysis import (
     morphological_terms,
     normalize,
 )
+from search.backends.common import (
+    ALL_TEXT,
+    AUTOCOMPLETE,
+    FilterCompiler,
+    Generations,
+    IndexMapping,
+    boost_column,
+    convert_filter_value,
+    encode_filter_value,
+    has_pairs,
+    searchable_boosts,
+)
+from search.plan import ENOUGH, TextCompiler
 
 logger = logging.getLogger(__name__)
 
-LATIN_OR_CJK = re.compile(rf"{LATIN_WORD.pattern}|{CJK_RUN.pattern}")
-HIRAGANA_WORD = re.compile(r"[\u3041-\u3096ー]{2,}")
-
 INDEX_NAME = "content"
-NULL = "\x00null"
-INTEGER_TYPES = {
-    "AutoField",
-    "BigAutoField",
-    "SmallAutoField",
-    "IntegerField",
-    "BigIntegerField",
-    "SmallIntegerField",
-    "PositiveIntegerField",
-    "PositiveBigIntegerField",
-    "PositiveSmallIntegerField",
-}
-FLOAT_TYPES = {"FloatField", "DecimalField"}
-DATE_TYPES = {"DateField", "DateTimeField"}
-# The bigram reading of a query counts for less than the dictionary one: it finds more, less surely.
-BIGRAM_WEIGHT = 0.5
 WRITER_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up
 WRITE_ATTEMPTS = 5
-BIGRAM_FALLBACK_BELOW = 10
-# In a query of several words, a word in more than this share of the documents is "common"
-# (see any_word_query); never in an index of fewer than COMMON_WORD_MIN_DOCUMENTS / share.
-COMMON_WORD_SHARE = 0.05
-COMMON_WORD_MIN_DOCUMENTS = 50
 # A full rebuild of at least this many documents is spread over several processes: below it,
 # starting them (each loads the Sudachi dictionary) costs more than it saves.
 PARALLEL_BUILD_FROM = 2_000
@@ -128,192 +90,33 @@ def build_schema() -> wf.Schema:
     return schema
 
 
-def boost_column(boost) -> str:
-    return "doc_boost_" + str(float(boost)).replace(".", "_")
-
-
-def has_bigrams(column) -> bool:
-    """Only the all-fields and boost columns get a bigram reading. A field's own column
-    (searched when a query names ``fields``) is read through the dictionary alone: bigrams are
-    most of an index's postings, and a second copy of them per field would double the build."""
-    return column.startswith("doc_")
-
-
-def _as_datetime(value):
-    if isinstance(value, datetime.datetime):
-        if timezone.is_aware(value):
-            value = timezone.make_naive(value, datetime.UTC)
-        return value
-    return datetime.datetime.combine(value, datetime.time())
-
-
-class WhooshMapping:
-    """How the instances of one model become Whoosh documents, and field names columns."""
-
-    def __init__(self, model):
-        self.model = model
-
-    def get_content_type(self) -> str:
-        return f"{self.model._meta.app_label}.{self.model.__name__}"
-
-    def get_all_content_types(self) -> list[str]:
-        content_types = []
-        model = self.model
-        while model is not None:
-            content_types.append(f"{model._meta.app_label}.{model.__name__}")
-            model = next(
-                (
-                    b
-                    for b in model.__bases__
-                    if issubclass(b, Indexed)
-                    and issubclass(b, models.Model)
-                    and not b._meta.abstract
-                ),
-                None,
-            )
-        return content_types
-
-    def document_id(self, obj) -> str:
-        root = get_model_root(type(obj))
-        return f"{root._meta.label_lower}:{obj.pk}"
-
-    def column_base(self, field) -> str:
-        root = get_model_root(self.model)
-        definition_model = field.get_definition_model(self.model)
-        prefix = ""
-        if definition_model is not None and definition_model != root:
-            prefix = (
-                f"{definition_model._meta.app_label.lower()}_{definition_model.__name__.lower()}__"
-            )
-        if isinstance(field, RelatedFields):
-            return prefix + field.field_name
-        return prefix + field.get_attname(self.model)
-
-    def filter_kind(self, field, multi=False) -> str:
-        if multi or self._is_multi_valued(field):
-            return "m"
-        field_type = field.get_type(self.model)
-        if field_type in INTEGER_TYPES or field_type in {"ForeignKey", "OneToOneField"}:
-            return "i"
-        if field_type in FLOAT_TYPES:
-            return "f"
-        if field_type in DATE_TYPES:
-            return "d"
-        return "s"
-
-    def _is_multi_valued(self, field) -> bool:
-        try:
-            model_field = field.get_field(self.model)
-        except Exception:  # a callable or property: single-valued
-            return False
-        return bool(
-            getattr(model_field, "many_to_many", False)
-            or getattr(model_field, "one_to_many", False)
-        )
-
-    def filter_column(self, field, prefix="", multi=False) -> str:
-        return f"{prefix}{self.column_base(field)}__{self.filter_kind(field, multi)}"
-
-    # Documents
+class WhooshMapping(IndexMapping):
+    """A model's documents as Whoosh field dictionaries."""
 
     def get_document(self, obj) -> dict:
+        source = super().get_document(obj)
         doc = {
-            "doc_id": self.document_id(obj),
-            "doc_pk": str(obj.pk),
-            "doc_ct": " ".join(self.get_all_content_types()),
+            "doc_id": source.doc_id,
+            "doc_pk": source.pk,
+            "doc_ct": " ".join(source.content_types),
         }
-        texts: dict[str, list[str]] = {"doc_all": []}
-        nulls: list[str] = []
-        self._add_fields(
-            doc, texts, nulls, self.model.get_search_fields(), obj, prefix="", multi=False
-        )
-        for column, parts in texts.items():
-            text = "\n".join(p for p in parts if p)
-            if not text:
-                continue
-            if column == "doc_ac":
-                doc["doc_ac__a"] = text
-                doc["doc_ac__b"] = text
+        for column, text in source.text_columns():
+            if column == AUTOCOMPLETE:
+                doc[f"{AUTOCOMPLETE}__a"] = text
+                doc[f"{AUTOCOMPLETE}__b"] = text
             else:
                 doc[f"{column}__t"] = text
-                if has_bigrams(column):
+                if has_pairs(column):
                     doc[f"{column}__b"] = text
-        if nulls:
-            doc["doc_nulls"] = " ".join(nulls)
+        for column, values in source.filters.items():
+            kind = column.rsplit("__", 1)[1]
+            if kind == "m":
+                doc[column] = ",".join(encode_filter_value(v) for v in values)
+            else:
+                doc[column] = convert_filter_value(kind, values[0])
+        if source.nulls:
+            doc["doc_nulls"] = " ".join(source.nulls)
         return doc
-
-    def _add_fields(self, doc, texts, nulls, search_fields, obj, prefix, multi):
-        mapping = type(self)(type(obj))
-        for field in search_fields:
-            if isinstance(field, RelatedFields):
-                related = field.get_value(obj)
-                nested_prefix = f"{prefix}{mapping.column_base(field)}__"
-                if isinstance(related, (models.Manager, models.QuerySet)):
-                    for item in related.all():
-                        self._add_fields(doc, texts, nulls, field.fields, item, nested_prefix, True)
-                elif isinstance(related, models.Model):
-                    self._add_fields(doc, texts, nulls, field.fields, related, nested_prefix, multi)
-                continue
-            value = field.get_value(obj)
-            if isinstance(field, FilterField):
-                column = mapping.filter_column(field, prefix, multi)
-                self._add_filter_value(doc, nulls, column, value)
-            elif isinstance(field, AutocompleteField):
-                texts.setdefault("doc_ac", []).append(_text(value))
-            elif isinstance(field, SearchField):
-                text = _text(value)
-                column = prefix + mapping.column_base(field)
-                texts.setdefault(column, []).append(text)
-                texts["doc_all"].append(text)
-                if field.boost and float(field.boost) != 1.0:
-                    texts.setdefault(boost_column(field.boost), []).append(text)
-
-    def _add_filter_value(self, doc, nulls, column, value):
-        kind = column.rsplit("__", 1)[1]
-        if isinstance(value, (models.Manager, models.QuerySet)):
-            value = list(value.values_list("pk", flat=True))
-        elif isinstance(value, models.Model):
-            value = value.pk
-        if value is None or value == []:
-            nulls.append(column)
-            return
-        values = value if isinstance(value, (list, tuple, set)) else [value]
-        values = [v.pk if isinstance(v, models.Model) else v for v in values]
-        if kind == "m":
-            existing = doc.get(column, "")
-            encoded = ",".join(encode_filter_value(v) for v in values)
-            doc[column] = f"{existing},{encoded}" if existing else encoded
-        else:
-            doc[column] = convert_filter_value(kind, values[0])
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return "\n".join(_text(v) for v in value)
-    if isinstance(value, (models.Manager, models.QuerySet)):
-        return "\n".join(str(v) for v in value.all())
-    return str(value)
-
-
-def encode_filter_value(value) -> str:
-    """The string form of a filter value in a multi-valued column (commas separate values)."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    return str(value).replace(",", "\\,")
-
-
-def convert_filter_value(kind, value):
-    if kind == "i":
-        return int(value)
-    if kind == "f":
-        return float(value)
-    if kind == "d":
-        return _as_datetime(value)
-    return encode_filter_value(value)
 
 
 class WhooshIndex(BaseIndex):
@@ -431,127 +234,99 @@ class WhooshIndexRebuilder:
         self.backend.activate(self.new_index.path)
 
 
-class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
+class WhooshTextBuilder:
+    """``search.plan.Builder`` for Whoosh."""
+
+    def __init__(self, columns: list[tuple[str, float]]):
+        self.word_columns = [(f"{c}__t", b) for c, b in columns]
+        self.pair_columns = [(f"{c}__b", b) for c, b in columns if has_pairs(c)]
+
+    @staticmethod
+    def _either(queries):
+        return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+    def word(self, word, boost):
+        return self._either([wq.Term(c, word, boost=boost * b) for c, b in self.word_columns])
+
+    def phrase(self, words, slop, boost):
+        words = list(words)
+        return self._either(
+            [
+                wq.Term(c, words[0], boost=boost * b)
+                if len(words) == 1
+                else wq.Phrase(c, words, slop=max(slop, 1), boost=boost * b)
+                for c, b in self.word_columns
+            ]
+        )
+
+    def pairs(self, pairs, boost):
+        if not self.pair_columns:
+            return wq.NullQuery()
+        return self._either([_phrase(c, list(pairs), boost * b) for c, b in self.pair_columns])
+
+    def all_of(self, queries):
+        return wq.And(queries)
+
+    def any_of(self, queries, minimum=1):
+        if minimum > 1:
+            return wq.Or(queries, minmatch=minimum)
+        return wq.Or(queries)
+
+    def scored_by(self, required, extras):
+        return wq.AndMaybe(required, self._either(extras))
+
+    def best_of(self, queries):
+        return wq.DisjunctionMax(queries, tiebreak=0.1)
+
+    def exclude(self, query, excluded):
+        return wq.AndNot(query, excluded)
+
+    def everything(self):
+        return wq.Every()
+
+    def nothing(self):
+        return wq.NullQuery()
+
+
+class WhooshSearchQueryCompiler(FilterCompiler, TextCompiler, BaseSearchQueryCompiler):
     DEFAULT_OPERATOR = "or"
-    with_bigrams = True
-    searcher = None  # set while compiling for a search: term statistics shape the query
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.mapping = WhooshMapping(self.queryset.model)
 
-    # Filters
+    # Filters (common.FilterCompiler)
 
-    def _process_lookup(self, field_path, lookup, value, prefix="", mapping=None):
-        mapping = mapping or self.mapping
-        field = field_path[0]
-        if isinstance(field, RelatedFields):
-            related_model = field.get_field(mapping.model).related_model
-            nested_prefix = f"{prefix}{mapping.column_base(field)}__"
-            many = mapping._is_multi_valued(field)
-            return self._process_nested_lookup(
-                field_path[1:], lookup, value, nested_prefix, WhooshMapping(related_model), many
-            )
-        column = mapping.filter_column(field, prefix)
-        return self._lookup_query(column, lookup, value)
-
-    def _process_nested_lookup(self, field_path, lookup, value, prefix, mapping, many):
-        field = field_path[0]
-        if isinstance(field, RelatedFields):
-            related_model = field.get_field(mapping.model).related_model
-            return self._process_nested_lookup(
-                field_path[1:],
-                lookup,
-                value,
-                f"{prefix}{mapping.column_base(field)}__",
-                WhooshMapping(related_model),
-                many or mapping._is_multi_valued(field),
-            )
-        column = mapping.filter_column(field, prefix, multi=many)
-        return self._lookup_query(column, lookup, value)
-
-    def _resolve_subquery(self, lookup, value):
-        """A filter such as ``id__in=OtherModel.objects.values("pk")`` holds a SQL query:
-        the index needs its values."""
-        if not isinstance(value, Query):
-            return value
-        compiler = value.get_compiler(self.queryset._db or DEFAULT_DB_ALIAS)
-        if lookup == "in":
-            return [row[0] for chunk in compiler.execute_sql(result_type=MULTI) for row in chunk]
-        row = compiler.execute_sql(result_type=SINGLE)
-        return row[0] if row else None
-
-    def _lookup_query(self, column, lookup, value):
-        kind = column.rsplit("__", 1)[1]
-        value = self._resolve_subquery(lookup, value)
-        if lookup == "isnull":
-            is_null = wq.Term("doc_nulls", column)
-            return is_null if value else wq.Not(is_null)
-        if lookup in {"exact", "iexact"} and value is None:
-            return wq.Term("doc_nulls", column)
-        if lookup == "exact":
-            return self._term(column, kind, value)
-        if lookup == "in":
-            values = list(value)
-            if not values:
-                return wq.NullQuery()
-            return wq.Or([self._term(column, kind, v) for v in values])
-        if lookup in {"lt", "lte", "gt", "gte"}:
-            converted = self._convert(kind, value)
-            low = converted if lookup in {"gt", "gte"} else None
-            high = converted if lookup in {"lt", "lte"} else None
-            if kind in {"i", "f", "d"}:
-                cls = wq.DateRange if kind == "d" else wq.NumericRange
-                return cls(
-                    column,
-                    low,
-                    high,
-                    startexcl=lookup == "gt",
-                    endexcl=lookup == "lt",
-                )
-            return wq.TermRange(column, low, high, startexcl=lookup == "gt", endexcl=lookup == "lt")
-        if lookup == "range":
-            low, high = (self._convert(kind, v) for v in value)
-            if kind in {"i", "f", "d"}:
-                cls = wq.DateRange if kind == "d" else wq.NumericRange
-                return cls(column, low, high)
-            return wq.TermRange(column, low, high)
-        if lookup == "startswith":
-            return wq.Prefix(column, encode_filter_value(value))
-        return None
-
-    def _convert(self, kind, value):
-        if kind == "m":
-            return encode_filter_value(value.pk if isinstance(value, models.Model) else value)
-        return convert_filter_value(kind, value.pk if isinstance(value, models.Model) else value)
-
-    def _term(self, column, kind, value):
-        converted = self._convert(kind, value)
+    def _filter_term(self, column, kind, value):
         if kind in {"i", "f"}:
-            return wq.NumericRange(column, converted, converted)
+            return wq.NumericRange(column, value, value)
         if kind == "d":
-            return wq.DateRange(column, converted, converted)
-        return wq.Term(column, converted)
+            return wq.DateRange(column, value, value)
+        return wq.Term(column, value)
 
-    def _process_match_none(self):
+    def _filter_range(self, column, kind, low, high, start_excluded, end_excluded):
+        if kind in {"i", "f", "d"}:
+            cls = wq.DateRange if kind == "d" else wq.NumericRange
+            return cls(column, low, high, startexcl=start_excluded, endexcl=end_excluded)
+        return wq.TermRange(column, low, high, startexcl=start_excluded, endexcl=end_excluded)
+
+    def _filter_prefix(self, column, value):
+        return wq.Prefix(column, value)
+
+    def _filter_null(self, column):
+        return wq.Term("doc_nulls", column)
+
+    def _filter_and(self, filters):
+        return wq.And(filters)
+
+    def _filter_or(self, filters):
+        return wq.Or(filters)
+
+    def _filter_not(self, query):
+        return wq.Not(query)
+
+    def _filter_none(self):
         return wq.NullQuery()
-
-    def _connect_filters(self, filters, connector, negated):
-        # None stands for "every document": it is never built as a query, because Whoosh would
-        # list every document number to match it.
-        if connector == "OR" and any(f is None for f in filters):
-            combined = None
-        else:
-            filters = [f for f in filters if f is not None]
-            if not filters:
-                combined = None
-            elif len(filters) == 1:
-                combined = filters[0]
-            else:
-                combined = wq.And(filters) if connector == "AND" else wq.Or(filters)
-        if negated:
-            return wq.NullQuery() if combined is None else wq.Not(combined)
-        return combined
 
     def get_filter(self, searcher):
         """The documents the queryset allows, or None for all of them. The content type is left
@@ -567,13 +342,12 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             return None
         return filters[0] if len(filters) == 1 else wq.And(filters)
 
-    def get_search_query(self, searcher, with_bigrams):
+    def get_search_query(self, searcher, stage):
         """The text query restricted to the documents the queryset allows, by
         :class:`Restricted` rather than Whoosh's ``filter=`` argument: a filter is turned into a
         set of every allowed document number on each search, while ``Restricted`` only steps
         through the allowed documents that the text query reaches."""
-        self.searcher = searcher
-        text = self.get_query(with_bigrams=with_bigrams)
+        text = self.compile_text(WhooshTextBuilder(self.text_columns()), stage)
         restriction = self.get_filter(searcher)
         if restriction is None:
             return text
@@ -581,7 +355,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             return restriction
         return Restricted(text, restriction)
 
-    # Text
+    # Text (plan.TextCompiler)
 
     def text_columns(self) -> list[tuple[str, float]]:
         if self.fields:
@@ -591,145 +365,16 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             columns = []
             for name in self.fields:
                 field = searchable[name]
-                if isinstance(field, RelatedFields):
-                    columns.append((self.mapping.column_base(field), 1.0))
-                else:
-                    columns.append((self.mapping.column_base(field), float(field.boost or 1.0)))
+                boost = 1.0 if isinstance(field, RelatedFields) else float(field.boost or 1.0)
+                columns.append((self.mapping.column_base(field), boost))
             return columns
-        boosts = set()
-        for model in get_indexed_models():
-            if issubclass(model, self.queryset.model):
-                for field in model.get_searchable_search_fields():
-                    if isinstance(field, SearchField) and field.boost and float(field.boost) != 1.0:
-                        boosts.add(float(field.boost))
-        return [("doc_all", 1.0)] + [(boost_column(b), b) for b in sorted(boosts)]
-
-    def get_query(self, with_bigrams=True):
-        """The text query. Without bigrams it reads the query through the dictionary only;
-        with them, character sequences also match (parts of compounds, unknown words)."""
-        self.with_bigrams = with_bigrams
-        return self._compile(self.query, boost=1.0)
+        return [(ALL_TEXT, 1.0)] + [
+            (boost_column(b), b) for b in searchable_boosts(self.queryset.model)
+        ]
 
     @property
     def has_text(self) -> bool:
         return not isinstance(self.query, MatchAll)
-
-    def _compile(self, query, boost):
-        if isinstance(query, MatchAll):
-            return wq.Every()
-        if isinstance(query, (PlainText, Fuzzy)):
-            query_boost = getattr(query, "boost", 1.0) or 1.0
-            return self.text_query(query.query_string, query.operator, boost * query_boost)
-        if isinstance(query, Phrase):
-            return self.phrase_query(query.query_string, boost)
-        if isinstance(query, Boost):
-            return self._compile(query.subquery, boost * query.boost)
-        if isinstance(query, And):
-            return wq.And([self._compile(q, boost) for q in query.subqueries])
-        if isinstance(query, Or):
-            return wq.Or([self._compile(q, boost) for q in query.subqueries])
-        if isinstance(query, Not):
-            return wq.Not(self._compile(query.subquery, boost))
-        raise NotImplementedError(f"{type(query).__name__} queries are not supported by Whoosh")
-
-    def chunk_alternatives(self, chunk: str) -> list[str]:
-        alternatives = [chunk, *self.backend_synonyms(chunk)]
-        # A word typed all in hiragana is often a katakana word (くらうど): the dictionary
-        # reads hiragana as Japanese words, so its katakana spelling is tried as well.
-        if HIRAGANA_WORD.fullmatch(chunk):
-            katakana = chunk.translate(HIRAGANA_TO_KATAKANA)
-            alternatives += [katakana, *self.backend_synonyms(katakana)]
-        return alternatives
-
-    def backend_synonyms(self, chunk):
-        from search.synonyms import expand
-
-        return expand(chunk)
-
-    def text_query(self, query_string, operator, boost=1.0):
-        """Each whitespace-separated part of the query must (``and``) or may (``or``) match.
-        A part matches through its dictionary words, through its character bigrams as a phrase,
-        or through a synonym."""
-        chunks = normalize(query_string).split()
-        parts = []
-        for chunk in chunks:
-            alternatives = [
-                self.chunk_query(text, operator, boost) for text in self.chunk_alternatives(chunk)
-            ]
-            alternatives = [q for q in alternatives if q is not None]
-            if alternatives:
-                parts.append(wq.Or(alternatives) if len(alternatives) > 1 else alternatives[0])
-        if not parts:
-            return wq.NullQuery()
-        if len(parts) == 1:
-            return parts[0]
-        return wq.And(parts) if operator == "and" else wq.Or(parts)
-
-    def chunk_query(self, chunk, operator, boost):
-        columns = self.text_columns()
-        words = [term.text for term in morphological_terms(normalize(chunk))]
-        bigrams = [term.text for term in bigram_terms(normalize(chunk))]
-        options = []
-        words = list(dict.fromkeys(words))  # 工程 … 工程: once is enough
-        if words:
-
-            def word_query(word):
-                return wq.Or(
-                    [wq.Term(f"{column}__t", word, boost=boost * b) for column, b in columns]
-                )
-
-            if operator == "and" or len(words) == 1:
-                per_word = [word_query(word) for word in words]
-                options.append(per_word[0] if len(per_word) == 1 else wq.And(per_word))
-            else:
-                options.append(self.any_word_query(words, word_query))
-        bigram_columns = [(column, b) for column, b in columns if has_bigrams(column)]
-        if bigrams and self.with_bigrams and bigram_columns:
-            options.append(
-                wq.Or(
-                    [
-                        _phrase(f"{column}__b", bigrams, boost * b * BIGRAM_WEIGHT)
-                        for column, b in bigram_columns
-                    ]
-                )
-            )
-        if not options:
-            return None
-        return options[0] if len(options) == 1 else wq.Or(options)
-
-    def any_word_query(self, words, word_query):
-        """Documents with any of the words, as Elasticsearch's common terms query reads them:
-        words found in more than COMMON_WORD_SHARE of the documents (開発, 方, 前) only add to the
-        score of documents that have a rarer word of the query. Scoring every document that
-        contains 開発 is most of the time of a long query and changes none of its top results."""
-        common = set()
-        if self.searcher is not None:
-            documents = self.searcher.doc_count_all()
-            cutoff = max(COMMON_WORD_SHARE * documents, COMMON_WORD_MIN_DOCUMENTS)
-            common = {w for w in words if self.searcher.doc_frequency("doc_all__t", w) > cutoff}
-        rare = [word_query(w) for w in words if w not in common]
-        frequent = [word_query(w) for w in words if w in common]
-        if not frequent:
-            return wq.Or(rare)
-        if not rare:
-            # Only common words (クラウド + サービス in クラウドサービス): documents with all of
-            # them. Fewer than enough, and the bigram reading takes over.
-            return wq.And(frequent)
-        rare_query = rare[0] if len(rare) == 1 else wq.Or(rare)
-        frequent_query = frequent[0] if len(frequent) == 1 else wq.Or(frequent)
-        return wq.AndMaybe(rare_query, frequent_query)
-
-    def phrase_query(self, query_string, boost):
-        text = normalize(query_string)
-        words = [term.text for term in morphological_terms(text)]
-        bigrams = [term.text for term in bigram_terms(text)]
-        options = []
-        for column, b in self.text_columns():
-            if words:
-                options.append(_phrase(f"{column}__t", words, boost * b))
-            if bigrams and self.with_bigrams and has_bigrams(column):
-                options.append(_phrase(f"{column}__b", bigrams, boost * b * BIGRAM_WEIGHT))
-        return wq.Or(options) if options else wq.NullQuery()
 
     def get_sort(self):
         if self.order_by_relevance:
@@ -789,7 +434,10 @@ class WhooshAutocompleteQueryCompiler(WhooshSearchQueryCompiler):
         self._get_filters_from_queryset(check_only=True)
         list(self._get_order_by())
 
-    def get_query(self, with_bigrams=True):
+    def stages(self):
+        return ["all"]
+
+    def compile_text(self, builder, stage):
         if isinstance(self.query, MatchAll):
             return wq.Every()
         if not isinstance(self.query, PlainText):
@@ -821,13 +469,9 @@ class WhooshSearchResults(BaseSearchResults):
     _query = None
 
     def _run(self, searcher, limit, **kwargs):
-        """Runs the search; returns the Whoosh query it settled on and its hits.
-
-        The dictionary reading of the query comes first; the bigram reading replaces it only when
-        the first finds fewer than BIGRAM_FALLBACK_BELOW documents. Bigrams rescue what the
-        dictionary misses (ロックイン inside ベンダーロックイン) without pulling noise into good
-        result lists, and the cheap query answers most searches. The choice is kept for the
-        count and facets of the same results."""
+        """Runs the search; returns the Whoosh query it settled on and its hits: the query of
+        the first stage of ``search.plan`` that finds enough documents. The choice is kept for
+        the count and facets of the same results."""
         compiler = self.query_compiler
         sortedby = compiler.get_sort()
 
@@ -843,12 +487,13 @@ class WhooshSearchResults(BaseSearchResults):
 
         if self._query is not None:
             return self._query, run(self._query, limit)
-        query = compiler.get_search_query(searcher, with_bigrams=False)
-        probe = None if limit is None else max(limit, BIGRAM_FALLBACK_BELOW)
-        hits = run(query, probe)
-        if compiler.has_text and hits.scored_length() < BIGRAM_FALLBACK_BELOW:
-            query = compiler.get_search_query(searcher, with_bigrams=True)
-            hits = run(query, limit)
+        stages = compiler.stages() if compiler.has_text else ["all"]
+        probe = None if limit is None else max(limit, ENOUGH)
+        for stage in stages:
+            query = compiler.get_search_query(searcher, stage)
+            hits = run(query, probe)
+            if hits.scored_length() >= ENOUGH:
+                break
         self._query = query
         return query, hits
 
@@ -872,7 +517,7 @@ class WhooshSearchResults(BaseSearchResults):
 
     def _settled_query(self, searcher):
         if self._query is None:
-            self._run(searcher, BIGRAM_FALLBACK_BELOW)
+            self._run(searcher, ENOUGH)
         return self._query
 
     def _do_count(self):
@@ -920,14 +565,13 @@ def _facet_key(kind, key):
     return key
 
 
-class WhooshSearchBackend(BaseSearchBackend):
+class WhooshSearchBackend(Generations, BaseSearchBackend):
     query_compiler_class = WhooshSearchQueryCompiler
     autocomplete_query_compiler_class = WhooshAutocompleteQueryCompiler
     results_class = WhooshSearchResults
     rebuilder_class = WhooshIndexRebuilder
     index_class = WhooshIndex
 
-    _lock = threading.Lock()
     _local = threading.local()
 
     def __init__(self, params):
@@ -940,41 +584,10 @@ class WhooshSearchBackend(BaseSearchBackend):
         self.build_memory_mb = int(params.get("BUILD_MEMORY_MB") or DEFAULT_BUILD_MEMORY_MB)
         self.schema = build_schema()
 
-    # Generations
+    # Generations (common.Generations)
 
-    @property
-    def current_link(self) -> Path:
-        return self.root / "current"
-
-    def current_path(self) -> Path:
-        link = self.current_link
-        if not link.exists():
-            with self._lock:
-                if not link.exists():
-                    self.activate(self.new_generation())
-        return Path(os.path.realpath(link))
-
-    def new_generation(self) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        path.mkdir()
+    def create_index(self, path: Path) -> None:
         windex.create_in(str(path), self.schema, indexname=INDEX_NAME)
-        return path
-
-    def activate(self, path: Path):
-        """Points ``current`` at a generation (an atomic rename). The generation it replaces is
-        kept until the next swap, for searchers still reading it; older ones are removed."""
-        previous = Path(os.path.realpath(self.current_link)) if self.current_link.exists() else None
-        temporary = self.root / f".current-{uuid.uuid4().hex}"
-        os.symlink(path.name, temporary)
-        os.replace(temporary, self.current_link)
-        self.forget_searchers()
-        for old in self.root.glob("gen-*"):
-            if old.name not in {path.name, previous.name if previous else None}:
-                shutil.rmtree(old, ignore_errors=True)
-
-    def reset(self):
-        self.activate(self.new_generation())
 
     def open_index(self, path: Path):
         return windex.open_dir(str(path), indexname=INDEX_NAME, schema=self.schema)
@@ -1056,9 +669,14 @@ class WhooshSearchBackend(BaseSearchBackend):
                     corrected.append(word)
         return corrected if changed else []
 
-    def check_health(self):
-        """Opens the live index and runs a query: what /healthz asks of the search."""
+    def document_ids(self) -> list[str]:
+        """The id of every document in the live index."""
         with self.searcher() as searcher:
+            return [fields["doc_id"] for fields in searcher.all_stored_fields()]
+
+    def check_health(self):
+        """Opens the live index afresh and runs a query: what /healthz asks of the search."""
+        with self.open_index(self.current_path()).searcher() as searcher:
             searcher.search(wq.Every(), limit=1)
         return True
 
