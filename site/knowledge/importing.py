@@ -34,6 +34,8 @@ GLOSSARY_PATH = ("shared", "data", "gov-cio-jp", "stdwords", "hyoujun_guideline_
 GLOSSARY = {
     "question_column": "用語",
     "answer_column": "定義",
+    # ＲＦＰ（アールエフピー）: the reading shown with the term finds it when typed in kana.
+    "reading_column": "フリガナ",
     "source_name": "政府CIOポータル 標準ガイドライン群用語集",
     "licence": "政府標準利用規約（第2.0版）準拠、CC BY 4.0 互換",
     "url": "https://cio.go.jp/guides",
@@ -70,6 +72,10 @@ class Row:
     written: datetime | None = None
 
 
+# How a file is read; kept with its source, so importing it again reads it the same way.
+READING_OPTIONS = ("title_column", "title_template", "date_column", "reading_column")
+
+
 def import_qa(
     path,
     *,
@@ -78,6 +84,7 @@ def import_qa(
     title_column: str | None = None,
     title_template: str | None = None,
     date_column: str | None = None,
+    reading_column: str | None = None,
     source_name: str | None = None,
     licence: str = "",
     url: str = "",
@@ -88,22 +95,41 @@ def import_qa(
 
     The title comes from `title_column` when given (and not empty in a row), otherwise from the
     question cell: its first line, shortened to fit, or `title_template` filled with it
-    (``"{question}とは？"``). `progress(done, total)` is called as rows are written."""
+    (``"{question}とは？"``). A `reading_column` (フリガナ) is shown after the question in
+    brackets. `progress(done, total)` is called as rows are written.
+
+    The source is the one named `source_name`, or else the one this file (by its name) was
+    imported as before, whatever it was called then: importing the same file again never adds
+    its entries twice. The options that source was imported with apply unless given anew."""
     path = Path(path)
-    rows = read_rows(
-        path,
-        question_column=question_column,
-        answer_column=answer_column,
-        title_column=title_column,
-        title_template=title_template,
-        date_column=date_column,
+    records = _records(path)  # an unreadable file is refused before anything else is asked
+    given = {
+        "title_column": title_column,
+        "title_template": title_template,
+        "date_column": date_column,
+        "reading_column": reading_column,
+    }
+    name = (source_name or "").strip()
+    earlier = (
+        ImportSource.objects.filter(name=name).first()
+        if name
+        else ImportSource.objects.filter(file_name=path.name).order_by("pk").first()
     )
+    columns = {"question_column": question_column, "answer_column": answer_column}
+    if earlier is not None and earlier.columns:
+        _check_same_columns(path, earlier, columns, explicit_source=bool(name))
+        for option in READING_OPTIONS:
+            if given[option] is None:
+                given[option] = earlier.columns.get(option)
+    rows = read_rows(path, records=records, **columns, **given)
     with transaction.atomic():
         source = _source(
-            (source_name or "").strip() or path.stem,
+            earlier.name if earlier is not None else (name or path.stem),
             licence=licence,
             url=url,
             attribution=attribution,
+            file_name=path.name,
+            columns={**columns, **{k: v for k, v in given.items() if v}},
         )
         result = ImportResult(0, 0, 0, source)
         questions = {q.source_row: q for q in Question.objects.filter(source=source)}
@@ -125,6 +151,33 @@ def import_qa(
 # --- reading and checking the file --------------------------------------------------------------
 
 
+def _check_same_columns(path, source, columns, explicit_source):
+    """A file imported before is read with the same question and answer columns: other
+    columns would make other posts of the same rows."""
+    stored = {key: source.columns.get(key) for key in columns}
+    if stored == columns:
+        return
+    hint = (
+        _("Use the same columns, or another --source name to import it as a separate source.")
+        if explicit_source
+        else _("Use the same columns, or --source NAME to import it as a separate source.")
+    )
+    raise ImportFailed(
+        _(
+            "%(file)s was imported before as “%(source)s” with the question column "
+            "“%(question)s” and the answer column “%(answer)s”."
+        )
+        % {
+            "file": path.name,
+            "source": source.name,
+            "question": stored["question_column"],
+            "answer": stored["answer_column"],
+        }
+        + " "
+        + hint
+    )
+
+
 def read_rows(
     path: Path,
     *,
@@ -133,6 +186,8 @@ def read_rows(
     title_column: str | None = None,
     title_template: str | None = None,
     date_column: str | None = None,
+    reading_column: str | None = None,
+    records: list[list[str]] | None = None,
 ) -> list[Row]:
     """Every data row of the file, checked; raises ImportFailed at the first problem."""
     if title_template:
@@ -143,14 +198,16 @@ def read_rows(
                 _("The title template %(template)s may use only {question}.")
                 % {"template": title_template}
             ) from None
-    records = _records(path)
+    if records is None:
+        records = _records(path)
     if not records or not any(cell.strip() for cell in records[0]):
         raise ImportFailed(
             _("The file %(name)s is empty: its first line should name the columns.")
             % {"name": path.name}
         )
     header = [cell.strip() for cell in records[0]]
-    wanted = [question_column, answer_column] + [c for c in (title_column, date_column) if c]
+    optional = (title_column, date_column, reading_column)
+    wanted = [question_column, answer_column] + [c for c in optional if c]
     missing = [column for column in wanted if column not in header]
     if missing:
         raise ImportFailed(
@@ -189,6 +246,7 @@ def read_rows(
                 )
         question = _text(cells[question_column])
         answer = _text(cells[answer_column])
+        reading = " ".join(cells[reading_column].split()) if reading_column else ""
         for column, text in ((question_column, question), (answer_column, answer)):
             if not text:
                 raise ImportFailed(
@@ -215,6 +273,8 @@ def read_rows(
                 % {"row": number, "length": len(title), "max": TITLE_MAX}
             )
         written = _date(cells[date_column], number, date_column) if date_column else None
+        if reading and reading != question:
+            question = f"{question}（{reading}）"
         rows.append(
             Row(number=number, title=title, question=question, answer=answer, written=written)
         )
@@ -309,9 +369,15 @@ def build_title(question: str, template: str | None = None) -> str:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _source(name: str, *, licence: str, url: str, attribution: str) -> ImportSource:
+def _source(name: str, *, licence, url, attribution, file_name, columns) -> ImportSource:
     source = ImportSource.objects.filter(name=name).first() or ImportSource(name=name)
-    given = {"licence": licence, "url": url, "attribution": attribution}
+    given = {
+        "licence": licence,
+        "url": url,
+        "attribution": attribution,
+        "file_name": file_name,
+        "columns": columns,
+    }
     changed = source.pk is None
     for field, value in given.items():
         if value and getattr(source, field) != value:

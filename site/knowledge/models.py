@@ -52,6 +52,10 @@ class ImportSource(models.Model):
     licence = models.CharField(_("licence"), max_length=200, blank=True)
     url = models.URLField(_("address"), blank=True)
     attribution = models.CharField(_("attribution"), max_length=300, blank=True)
+    # The file it was last imported from and how: importing the same file again, with or
+    # without --source, updates these posts instead of adding them a second time.
+    file_name = models.CharField(_("file name"), max_length=255, blank=True, db_index=True)
+    columns = models.JSONField(_("columns"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -215,9 +219,26 @@ class Question(index.Indexed, Post):
     def get_absolute_url(self):
         return reverse("knowledge:question", args=[self.pk])
 
+    @classmethod
+    def get_indexed_objects(cls):
+        # A rebuild indexes each question with its published answers: fetched a chunk at a
+        # time with the questions, not one query per question.
+        return (
+            super()
+            .get_indexed_objects()
+            .prefetch_related(
+                models.Prefetch(
+                    "answers",
+                    queryset=Answer.objects.filter(visibility=Visibility.PUBLISHED).only(
+                        "question_id", "body"
+                    ),
+                    to_attr="published_answers",
+                )
+            )
+        )
+
     def answers_text(self) -> str:
-        # Search results prefetch the published answers (knowledge/searchables.py): their
-        # snippets then cost one query for the page, not one per question.
+        # A rebuild prefetches the published answers (get_indexed_objects above).
         prefetched = getattr(self, "published_answers", None)
         if prefetched is not None:
             return "\n".join(answer.body for answer in prefetched)

@@ -17,8 +17,8 @@ def similar_to(request, text: str, exclude_question=None) -> list[dict]:
     parsed = parse(text)
     if parsed.is_empty or len(parsed.text) < MIN_LENGTH:
         return []
-    # A title is a sentence, not keywords: any of its words may match.
-    query = parsed.to_query("or")
+    # A title is a sentence, not keywords: the documents with most of its words come first.
+    query = parsed.to_query()
     backend = get_search_backend()
     found = []
     for name, limit in WANTED:

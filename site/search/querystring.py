@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from modelsearch.query import MATCH_ALL, And, Not, Phrase, PlainText
 
+from search.plan import RelaxedText
+
 MAX_QUERY_LENGTH = 200
 QUOTE = re.compile(r'"([^"]*)"')
 
@@ -26,10 +28,14 @@ class ParsedQuery:
     def is_empty(self) -> bool:
         return not (self.words or self.phrases)
 
-    def to_query(self, operator: str = "and"):
+    def to_query(self, operator: str | None = None):
+        """The query: every word wanted, settling for most or any of them when too few
+        documents have them all (:class:`search.plan.RelaxedText`), or with ``operator``
+        strictly all (``and``) or any (``or``) of them."""
         parts = []
         if self.words:
-            parts.append(PlainText(" ".join(self.words), operator=operator))
+            text = " ".join(self.words)
+            parts.append(RelaxedText(text) if operator is None else PlainText(text, operator))
         parts.extend(Phrase(p) for p in self.phrases)
         if not parts:
             return None

@@ -1,4 +1,10 @@
-"""One search across every registered content type, merged by relevance."""
+"""One search across every registered content type, merged by relevance.
+
+With the embedded engines (``supports_scoped_search``) it is one query over every type: the
+stage of ``search.plan`` is chosen once for the whole request, and the counts per type and the
+topic facet come from that same query; snippets come from the excerpt kept in the index, so the
+only database reads are the objects of the page shown. Other backends (Wagtail's database
+backend, a cluster) are asked type by type, as modelsearch allows, with the same query."""
 
 from __future__ import annotations
 
@@ -23,29 +29,94 @@ class Outcome:
     total: int = 0
     type_counts: dict[str, int] = field(default_factory=dict)
     topic_counts: dict[int, int] = field(default_factory=dict)
-    operator: str = "and"
+    # The stage of search.plan the results come from: "most" and "any" lack some words.
+    stage: str = "all"
+
+    @property
+    def partial(self) -> bool:
+        return self.stage in {"most", "any"}
 
 
-def _type_results(request, searchable, query, topic):
-    queryset = searchable.queryset(request)
-    if topic is not None:
-        if not searchable.topic_filter:
-            return None
-        queryset = queryset.filter(**{f"{searchable.topic_filter}__slug": topic.slug})
-    return get_search_backend().search(query, queryset)
+def _scopes(request, topic):
+    """(searchable, queryset) of every type that can answer, with the topic filter applied."""
+    scopes = []
+    for searchable in registry.searchable_types():
+        queryset = searchable.queryset(request)
+        if topic is not None:
+            if not searchable.topic_filter:
+                continue
+            queryset = queryset.filter(**{f"{searchable.topic_filter}__slug": topic.slug})
+        scopes.append((searchable, queryset))
+    return scopes
 
 
-def search(request, parsed: ParsedQuery, *, kind="", topic=None, page=1, operator="and"):
-    outcome = Outcome(operator=operator)
-    query = parsed.to_query(operator)
+def search(request, parsed: ParsedQuery, *, kind="", topic=None, page=1) -> Outcome:
+    query = parsed.to_query()
     if query is None:
-        return outcome
+        return Outcome()
+    backend = get_search_backend()
+    if getattr(backend, "supports_scoped_search", False):
+        return _search_in_one_pass(backend, request, parsed, query, kind, topic, page)
+    outcome = _search_type_by_type(backend, request, parsed, query, kind, topic, page)
+    if outcome.total == 0 and len(parsed.words) > 1:
+        # These backends read the words strictly: any of them, when nothing has them all.
+        outcome = _search_type_by_type(
+            backend, request, parsed, parsed.to_query(operator="or"), kind, topic, page
+        )
+        outcome.stage = "any"
+    return outcome
+
+
+def _search_in_one_pass(backend, request, parsed, query, kind, topic, page) -> Outcome:
+    scopes = _scopes(request, topic)
+    by_name = {searchable.name: searchable for searchable, _queryset in scopes}
+    found = backend.search_scopes(
+        query,
+        [(searchable.name, queryset) for searchable, queryset in scopes],
+        facet_fields={s.name: s.topic_filter for s, _q in scopes if s.topic_filter},
+        kind=kind,
+        limit=PER_PAGE,
+        offset=(page - 1) * PER_PAGE,
+    )
+    outcome = Outcome(total=found.total, type_counts=found.counts, stage=found.stage)
+    for counts in found.facets.values():
+        for topic_id, count in counts.items():
+            if topic_id is not None:
+                outcome.topic_counts[topic_id] = outcome.topic_counts.get(topic_id, 0) + count
+    objects = _objects_of(request, by_name, found.hits)
+    words = parsed.all_terms()
+    for hit in found.hits:
+        obj = objects.get((hit.scope, hit.pk))
+        if obj is None:  # deleted or unpublished since it was indexed
+            continue
+        searchable = by_name[hit.scope]
+        description = getattr(obj, "search_description", "")
+        outcome.results.append(
+            _result(searchable, obj, request, description or plain_text(hit.excerpt), words)
+        )
+    return outcome
+
+
+def _objects_of(request, by_name, hits) -> dict:
+    """The objects of the hits shown, one query per type."""
+    wanted: dict[str, list[str]] = {}
+    for hit in hits:
+        wanted.setdefault(hit.scope, []).append(hit.pk)
+    objects = {}
+    for name, pks in wanted.items():
+        # Only the objects: their snippets come from the index, not from related rows.
+        queryset = by_name[name].queryset(request).prefetch_related(None).filter(pk__in=pks)
+        for obj in queryset:
+            objects[(name, str(obj.pk))] = obj
+    return objects
+
+
+def _search_type_by_type(backend, request, parsed, query, kind, topic, page) -> Outcome:
+    outcome = Outcome()
     wanted = page * PER_PAGE
     scored = []
-    for searchable in registry.searchable_types():
-        results = _type_results(request, searchable, query, topic)
-        if results is None:
-            continue
+    for searchable, queryset in _scopes(request, topic):
+        results = backend.search(query, queryset)
         count = results.count()
         outcome.type_counts[searchable.name] = count
         if searchable.topic_filter and count and results.supports_facet:
@@ -60,17 +131,20 @@ def search(request, parsed: ParsedQuery, *, kind="", topic=None, page=1, operato
     scored.sort(key=lambda item: -item[0])
     words = parsed.all_terms()
     for _score, searchable, obj in scored[(page - 1) * PER_PAGE : wanted]:
-        outcome.results.append(
-            {
-                "type": searchable.name,
-                "type_label": str(searchable.label),
-                "title": searchable.title(obj),
-                "url": searchable.url(obj, request),
-                "snippet": highlight(snippet_text(obj), words),
-                "title_html": highlight(searchable.title(obj), words, length=200),
-            }
-        )
+        outcome.results.append(_result(searchable, obj, request, snippet_text(obj), words))
     return outcome
+
+
+def _result(searchable, obj, request, text, words) -> dict:
+    title = searchable.title(obj)
+    return {
+        "type": searchable.name,
+        "type_label": str(searchable.label),
+        "title": title,
+        "url": searchable.url(obj, request),
+        "snippet": highlight(text, words),
+        "title_html": highlight(title, words, length=200),
+    }
 
 
 def snippet_text(obj) -> str:

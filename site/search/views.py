@@ -43,14 +43,14 @@ def site_search(request):
             notices.append(_("Type one or more words to search for."))
     else:
         outcome = service.search(request, parsed, kind=kind, topic=topic, page=page)
-        if outcome.total == 0 and len(parsed.words) > 1:
-            outcome = service.search(
-                request, parsed, kind=kind, topic=topic, page=page, operator="or"
+        if outcome.total and outcome.stage == "most":
+            notices.append(
+                _("Few pages contain all of your words; showing results with most of them.")
             )
-            if outcome.total:
-                notices.append(
-                    _("Nothing contains all of your words; showing results with any of them.")
-                )
+        elif outcome.total and outcome.stage == "any":
+            notices.append(
+                _("Nothing contains all of your words; showing results with any of them.")
+            )
     suggestions = service.suggestions(parsed) if not outcome.total and not parsed.is_empty else []
     type_facets = [
         {"value": s.name, "label": str(s.label), "count": outcome.type_counts.get(s.name, 0)}

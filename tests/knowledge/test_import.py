@@ -352,6 +352,7 @@ def test_the_command_exits_with_status_1(tmp_path):
 
 
 @needs_glossary
+@needs_glossary
 def test_the_government_glossary(tmp_path, home_page, client):
     out, _err = StringIO(), StringIO()
     call_command(
@@ -398,7 +399,8 @@ def test_load_glossary_for_the_demo(home_page, client):
     assert source.url == "https://cio.go.jp/guides"
     assert source.attribution == "出典：政府CIOポータル「標準ガイドライン群用語集」"
     assert "CC BY 4.0" in source.licence
-    rfi = Question.objects.get(body="ＲＦＩ")
+    # Each term is shown with its reading, so typing the reading in kana finds it.
+    rfi = Question.objects.get(body="ＲＦＩ（アールエフアイ）")
     assert rfi.title == "ＲＦＩとは？"
     assert rfi.source == source
     # Multi-line definitions keep their lines.
@@ -413,6 +415,56 @@ def test_load_glossary_for_the_demo(home_page, client):
     # Half-width letters find the full-width term.
     data = client.get("/search/", {"q": "RFI", "format": "json"}).json()
     assert "ＲＦＩとは？" in [r["title"] for r in data["results"] if r["type"] == "question"]
+
+
+@needs_glossary
+def test_importing_the_demo_glossary_again_by_hand_adds_nothing(home_page, client):
+    """load_demo imports the glossary; an official who then imports the same file with
+    import_qa (without knowing the source's name) updates those entries, never doubles them."""
+    with index_updates_deferred(stdout=StringIO()):
+        load_glossary()
+    titles = set(Question.objects.values_list("title", flat=True))
+
+    out, _err = run(GLOSSARY, question="用語", answer="定義")
+
+    assert "0 new" in out
+    assert Question.objects.count() == 109
+    assert ImportSource.objects.count() == 1
+    # Read the way it was first imported: the titles and readings stay.
+    assert set(Question.objects.values_list("title", flat=True)) == titles
+    data = client.get("/search/", {"q": "ていあんいらい", "format": "json"}).json()
+    assert data["results"][0]["title"] == "提案依頼とは？"
+
+
+def test_a_file_imported_before_keeps_its_source_and_options(tmp_path):
+    path = write(tmp_path, FAQ)
+    run(path, "--title-column", "分類", "--source", "自治体FAQ")
+    run(path)  # no --source, no --title-column: the file is known
+    assert ImportSource.objects.get().name == "自治体FAQ"
+    assert Question.objects.count() == 3
+    assert set(Question.objects.values_list("title", flat=True)) == {"RPA", "クラウド", "調達"}
+
+
+def test_a_known_file_with_other_columns_is_refused_clearly(tmp_path):
+    path = write(tmp_path, FAQ)
+    run(path)
+    with pytest.raises(CommandError) as refused:
+        run(path, question="分類")
+    message = str(refused.value)
+    assert "faq.csv was imported before as “faq”" in message
+    assert "--source NAME" in message
+    assert Question.objects.count() == 3
+    # Under another source name the same file is a separate source.
+    run(path, "--source", "分類別", question="分類")
+    assert Question.objects.count() == 6
+
+
+def test_a_reading_column_is_shown_after_the_question(tmp_path):
+    path = write(tmp_path, "用語,読み,説明\n提案依頼書,ていあんいらいしょ,RFPのこと。\n")
+    run(path, "--reading-column", "読み", question="用語", answer="説明")
+    question = Question.objects.get()
+    assert question.body == "提案依頼書（ていあんいらいしょ）"
+    assert question.title == "提案依頼書"
 
 
 def test_load_glossary_is_quiet_without_the_shared_data(settings, tmp_path):

@@ -136,8 +136,12 @@ class OpenIndex:
         return self.columns.get(column)
 
 
+# The columns every document has, with the kind they are read back as.
+BASE_COLUMNS = {"doc_model": "s", "doc_ct": "m", "doc_nulls": "m"}
+
+
 def open_index(path: Path) -> OpenIndex:
-    columns = json.loads((path / COLUMNS_FILE).read_text())
+    columns = {**json.loads((path / COLUMNS_FILE).read_text()), **BASE_COLUMNS}
     index = tantivy.Index.open(str(path))
     index.register_tokenizer(WORDS, words_analyzer())
     index.config_reader("OnCommit", 0)

@@ -1,5 +1,6 @@
 """python manage.py import_qa FILE.csv --question-column C --answer-column C [--title-column C]
-[--date-column C] [--source NAME] [--licence TEXT] [--url URL] [--attribution TEXT]
+[--date-column C] [--reading-column C] [--source NAME] [--licence TEXT] [--url URL]
+[--attribution TEXT]
 
 One row, one published question with its answer. Idempotent per source and row: run it again
 after the file changed and only the changed rows are updated (with a revision)."""
@@ -60,7 +61,13 @@ class Command(BaseCommand):
             help="the column with the date the entry was written, e.g. 2024-03-31 (default: now)",
         )
         parser.add_argument(
-            "--source", help="the source's name, shown with each post (default: the file's name)"
+            "--reading-column",
+            help="the column with the question's reading (フリガナ), shown after it in brackets",
+        )
+        parser.add_argument(
+            "--source",
+            help="the source's name, shown with each post (default: the source this file was "
+            "imported as before, or else the file's name)",
         )
         parser.add_argument("--licence", default="", help="the licence the source is under")
         parser.add_argument("--url", default="", help="where the source is published")
@@ -81,6 +88,7 @@ class Command(BaseCommand):
                     answer_column=options["answer_column"],
                     title_column=options["title_column"],
                     date_column=options["date_column"],
+                    reading_column=options["reading_column"],
                     source_name=options["source"],
                     licence=options["licence"],
                     url=options["url"],
