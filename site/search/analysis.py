@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -150,22 +150,31 @@ def morphological_terms(text: str, stem_latin: bool = True) -> Iterator[Term]:
         offset += len(line) + 1
 
 
-def index_words(text: str, sentence_words: Callable[[str], tuple[str, ...]] | None = None):
-    """The terms of already-normalised text, without offsets: what an index without
-    highlighting stores. ``sentence_words`` may stand in for the analysis of one sentence (a
-    rebuild reads the sentences an earlier build analysed from its store)."""
-    analyse = sentence_words or sentence_index_words
+class IndexedText(NamedTuple):
+    words: list[str]  # dictionary words, in order
+    reading: str  # the text as it is read, in katakana: sentences apart, Latin words left out
+
+
+def index_analysis(text: str, sentence_analysis=None) -> IndexedText:
+    """The words and the reading of already-normalised text, without offsets: what an index
+    without highlighting stores. ``sentence_analysis`` may stand in for the analysis of one
+    sentence (a rebuild reads the sentences an earlier build analysed from its store)."""
+    analyse = sentence_analysis or analyse_sentence
     words: list[str] = []
+    readings: list[str] = []
     for line in text.split("\n"):
-        if len(line) > MAX_CHUNK_CHARS:
-            for _start, piece in chunks(line):
-                words.extend(term[0] for term in _analyse(piece, True))
-            continue
-        for sentence in SENTENCE_END.split(line):
-            if not sentence:
-                continue
-            words.extend(analyse(sentence))
-    return words
+        pieces = (
+            [piece for _start, piece in chunks(line)]
+            if len(line) > MAX_CHUNK_CHARS
+            else SENTENCE_END.split(line)
+        )
+        for sentence in pieces:
+            if sentence:
+                sentence_words, reading = analyse(sentence)
+                words.extend(sentence_words)
+                if reading:
+                    readings.append(reading)
+    return IndexedText(words, " ".join(readings))
 
 
 @lru_cache(maxsize=65_536)
@@ -174,8 +183,68 @@ def _cached_analysis(sentence: str, stem_latin: bool) -> tuple[tuple[str, int, i
 
 
 @lru_cache(maxsize=65_536)
-def sentence_index_words(sentence: str) -> tuple[str, ...]:
-    return tuple(term[0] for term in _analyse(sentence, True))
+def analyse_sentence(sentence: str) -> tuple[tuple[str, ...], str]:
+    """The words of a sentence and its reading in katakana, in one pass of Sudachi."""
+    terms: list[str] = []
+    readings: list[str] = []
+    for piece in SCRIPT_SPLIT.split(sentence):
+        if not piece:
+            continue
+        if LATIN_WORD.fullmatch(piece):
+            terms.append(stem(piece))
+            readings.append(" ")
+            continue
+        if not CJK_RUN.search(piece):
+            readings.append(" ")
+            continue
+        for morpheme in sudachi().tokenize(piece):
+            reading = morpheme.reading_form()
+            readings.append(reading if KATAKANA_READING.fullmatch(reading) else " ")
+            if _carries_meaning(morpheme):
+                word = _index_word(morpheme.normalized_form())
+                if word is not None:
+                    terms.append(word)
+    return tuple(terms), " ".join("".join(readings).split())
+
+
+def title_key(text: str) -> str:
+    """A title's first line as its words: the same for a title and a query that is exactly it
+    (ＲＦＰとは？ and rfp, パブリッククラウドの利用 typed with or without particles)."""
+    first_line = normalize(text).strip().split("\n", 1)[0]
+    return " ".join(index_analysis(first_line).words)
+
+
+READING_KEY_PREFIX = "r:"
+
+
+def title_reading_key(text: str) -> str | None:
+    """How a title's words are read (運用とは？ → ウンヨウ), for a query typed in kana that is
+    exactly the title; None for a title with Latin words, which have no reading."""
+    first_line = normalize(text).strip().split("\n", 1)[0]
+    if not first_line or LATIN_WORD.search(first_line) or len(first_line) > MAX_CHUNK_CHARS:
+        return None
+    readings = [
+        m.reading_form() for m in sudachi().tokenize(first_line) if _carries_meaning(m)
+    ]
+    reading = "".join(r for r in readings if KATAKANA_READING.fullmatch(r))
+    return READING_KEY_PREFIX + fold_kana(reading, every_long_vowel=True) if reading else None
+
+
+def kana_key(kana: str) -> str:
+    """The reading key of words typed in kana (うんよう → ウンヨウ)."""
+    return READING_KEY_PREFIX + fold_kana(kana, every_long_vowel=True)
+
+
+KATAKANA_READING = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+
+
+def _carries_meaning(morpheme) -> bool:
+    pos_id = morpheme.part_of_speech_id()
+    carries_meaning = _CONTENT_POS_IDS.get(pos_id)
+    if carries_meaning is None:
+        carries_meaning = morpheme.part_of_speech()[0] in CONTENT_POS
+        _CONTENT_POS_IDS[pos_id] = carries_meaning
+    return carries_meaning
 
 
 def _analyse(text: str, stem_latin: bool) -> tuple[tuple[str, int, int], ...]:
@@ -192,12 +261,7 @@ def _analyse(text: str, stem_latin: bool) -> tuple[tuple[str, int, int], ...]:
         if not CJK_RUN.search(piece):
             continue
         for morpheme in sudachi().tokenize(piece):
-            pos_id = morpheme.part_of_speech_id()
-            carries_meaning = _CONTENT_POS_IDS.get(pos_id)
-            if carries_meaning is None:
-                carries_meaning = morpheme.part_of_speech()[0] in CONTENT_POS
-                _CONTENT_POS_IDS[pos_id] = carries_meaning
-            if not carries_meaning:
+            if not _carries_meaning(morpheme):
                 continue
             word = _index_word(morpheme.normalized_form())
             if word is not None:
@@ -396,6 +460,31 @@ def katakana_reading(text: str) -> str | None:
     return reading if changed else None
 
 
+def kana_spans(text: str) -> list[tuple[int, int]]:
+    """Where already-normalised query text has words typed in hiragana rather than converted
+    (ようけんていぎ for 要件定義, ほしゅの手順): each run of hiragana that is more than particles
+    and endings, without the particles around it. Such a run is searched by how documents are
+    read (their katakana reading), since the dictionary cannot tell which kanji were meant."""
+    spans = []
+    for match in HIRAGANA_RUN.finditer(text):
+        run, start = match.group(), match.start()
+        if _only_function_words(run):
+            continue
+        if start and KANJI.fullmatch(text[start - 1]):
+            lead = next((p for p in PARTICLES if run.startswith(p)), "")
+            if not lead:  # the ending of a word written in kanji (避ける, 手続き)
+                continue
+            run, start = run[len(lead) :], start + len(lead)
+        end = start + len(run)
+        for i in range(len(run) - 1, 1, -1):
+            if run[i:] in PARTICLES or _particle_ending(run[i:]):
+                end = start + i
+                break
+        if end - start >= 2:
+            spans.append((start, end))
+    return spans
+
+
 @lru_cache(maxsize=4_096)
 def _only_function_words(run: str) -> bool:
     return all(m.part_of_speech()[0] in {"助詞", "助動詞"} for m in sudachi().tokenize(run))
@@ -403,11 +492,14 @@ def _only_function_words(run: str) -> bool:
 
 @lru_cache(maxsize=4_096)
 def _particle_ending(ending: str) -> bool:
-    """Particles, or a copula, after a word: について, をください, ですか (not る, a verb's end)."""
-    if ending[0] in "ぁぃぅぇぉゃゅょっゎー":  # the middle of a word (いらいしょ)
-        return False
+    """Particles, or a copula, after a word: の, について, をください, ですか (not い or る, the
+    ends of words)."""
+    if ending in PARTICLES:
+        return True
     if ending.startswith("で") and ending.rstrip("かねよ") in {"です", "でしょう"}:
         return True
+    if not any(ending.startswith(p) for p in PARTICLES):
+        return False
     morphemes = list(sudachi().tokenize(ending))
     return (
         bool(morphemes)
@@ -519,6 +611,14 @@ class BigramTokenizer(_TermTokenizer):
         return bigram_terms(text)
 
 
+class ReadingTokenizer(_TermTokenizer):
+    """Character pairs of the text's reading (katakana), for words typed in kana."""
+
+    def terms(self, text):
+        pairs = bigram_words(index_analysis(text).reading)
+        return [Term(pair, 0, 0) for pair in pairs]
+
+
 def MorphologicalAnalyzer() -> Composable:
     return MorphologicalTokenizer()
 
@@ -529,3 +629,7 @@ def BigramAnalyzer() -> Composable:
 
 def AutocompleteAnalyzer() -> Composable:
     return AutocompleteTokenizer()
+
+
+def ReadingAnalyzer() -> Composable:
+    return ReadingTokenizer()

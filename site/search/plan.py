@@ -37,9 +37,12 @@ from search.analysis import (
     QueryWord,
     bigram_words,
     fold_kana,
+    kana_key,
+    kana_spans,
     katakana_reading,
     normalize,
     query_words,
+    title_key,
 )
 
 # A stage that finds fewer documents than this gives way to the next.
@@ -53,6 +56,8 @@ PROXIMITY_BOOST = 0.5
 ALL_CONCEPTS_BOOST = 1.0
 # Query words joined into one synonym key at most.
 SYNONYM_WINDOW = 6
+# A document whose title is exactly the query: above any that only mention it.
+TITLE_BOOST = 10.0
 
 
 class RelaxedText(PlainText):
@@ -67,11 +72,13 @@ class RelaxedText(PlainText):
 @dataclass(frozen=True)
 class Alternative:
     """One way of matching a concept: all of ``words`` (dictionary terms), or with character
-    pairs allowed, ``pairs`` as a phrase."""
+    pairs allowed, ``pairs`` as a phrase, or ``reading_pairs`` as a phrase of the documents'
+    readings (a word typed in hiragana: ようけんていぎ)."""
 
     words: tuple[str, ...]
     pairs: tuple[str, ...] = ()
     ordered: bool = False  # a quoted phrase: the words in this order, next to each other
+    reading_pairs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,9 @@ class Reading:
 @dataclass
 class TextPlan:
     readings: list[Reading]
+    # The query's words as a document's title would be indexed (search.analysis.title_key):
+    # a document titled exactly so comes first.
+    title_keys: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -104,7 +114,7 @@ class TextPlan:
     @property
     def has_pairs(self) -> bool:
         return any(
-            alternative.pairs
+            alternative.pairs or alternative.reading_pairs
             for reading in self.readings
             for concept in reading.compounds
             for alternative in concept.alternatives
@@ -119,6 +129,10 @@ class Builder(Protocol):
     def phrase(self, words: Sequence[str], slop: int, boost: float): ...
 
     def pairs(self, pairs: Sequence[str], boost: float): ...
+
+    def reading(self, pairs: Sequence[str], boost: float): ...
+
+    def title(self, key: str, boost: float): ...
 
     def all_of(self, queries: list): ...
 
@@ -176,11 +190,36 @@ def plan_text(query_string: str, synonyms=None) -> TextPlan:
     if synonyms is None:
         from search.synonyms import expand as synonyms
     text = normalize(query_string)
-    readings = [_reading(text, synonyms)]
+    texts = [text]
     katakana = katakana_reading(text)
     if katakana is not None:
-        readings.append(_reading(katakana, synonyms))
-    return TextPlan([r for r in readings if r.concepts] or readings[:1])
+        texts.append(katakana)
+    readings = [_reading(t, synonyms) for t in texts]
+    spans = kana_spans(text)
+    if spans:
+        readings.append(_kana_reading(text, spans, synonyms))
+    keys = [title_key(t) for t in texts]
+    if len(spans) == 1 and not text[: spans[0][0]].strip() and not _has_words_after(text, spans):
+        keys.append(kana_key(text[spans[0][0] : spans[0][1]]))  # うんよう: a title read so
+    keys = list(dict.fromkeys(k for k in keys if k))
+    return TextPlan([r for r in readings if r.concepts] or readings[:1], keys)
+
+
+def _has_words_after(text: str, spans) -> bool:
+    return bool(query_words(text[spans[-1][1] :]))
+
+
+def _kana_reading(text: str, spans, synonyms) -> Reading:
+    """The query with its words typed in hiragana looked for in the documents' readings."""
+    kana = [
+        Concept((Alternative((), reading_pairs=tuple(bigram_words(text[a:b]))),))
+        for a, b in spans
+    ]
+    rest = list(text)
+    for a, b in spans:
+        rest[a:b] = " " * (b - a)
+    others = _reading("".join(rest), synonyms)
+    return Reading(kana + others.concepts, kana + others.compounds, [])
 
 
 def plan_phrase(query_string: str) -> TextPlan:
@@ -287,7 +326,9 @@ def compile_plan(plan: TextPlan, stage: str, builder: Builder, boost: float = 1.
     queries = [q for q in queries if q is not None]
     if not queries:
         return builder.nothing()
-    return queries[0] if len(queries) == 1 else builder.best_of(queries)
+    query = queries[0] if len(queries) == 1 else builder.best_of(queries)
+    titles = [builder.title(key, boost * TITLE_BOOST) for key in plan.title_keys]
+    return builder.scored_by(query, titles) if titles else query
 
 
 def _compile_reading(reading: Reading, stage: str, builder: Builder, boost: float):
@@ -307,6 +348,11 @@ def _compile_reading(reading: Reading, stage: str, builder: Builder, boost: floa
             for concept in reading.compounds
             for alternative in concept.alternatives
             if len(alternative.pairs) > 1 or (alternative.pairs and len(alternative.words) > 1)
+        ] + [
+            builder.reading(alternative.reading_pairs, boost * PAIR_WEIGHT)
+            for concept in reading.compounds
+            for alternative in concept.alternatives
+            if alternative.reading_pairs
         ]
         options = words + pairs
         required = options[0] if len(options) == 1 else builder.any_of(options)
@@ -334,9 +380,13 @@ def _all(builder: Builder, queries: list):
 def _compile_concept(concept: Concept, builder: Builder, boost: float, with_pairs: bool):
     options = []
     for alternative in concept.alternatives:
-        options.append(_compile_words(alternative, builder, boost))
+        if alternative.words:
+            options.append(_compile_words(alternative, builder, boost))
         if with_pairs and alternative.pairs and not _is_latin(alternative):
             options.append(builder.pairs(alternative.pairs, boost * PAIR_WEIGHT))
+        # A word typed in kana has no other reading: its reading matches in every stage.
+        if alternative.reading_pairs and (with_pairs or not alternative.words):
+            options.append(builder.reading(alternative.reading_pairs, boost * PAIR_WEIGHT))
     options = [o for o in options if o is not None]
     if not options:
         return builder.nothing()

@@ -1,5 +1,6 @@
-"""The words of every sentence a full rebuild analysed, kept beside the index it built, so the
-next rebuild reads them instead of running Sudachi again over text that has not changed.
+"""The words and reading of every sentence a full rebuild analysed, kept beside the index it
+built, so the next rebuild reads them instead of running Sudachi again over text that has not
+changed.
 
 Sudachi is the slow part of analysis (a few microseconds a character). A rebuild changes the
 index's columns or settings far more often than it changes most posts, so each sentence's
@@ -16,7 +17,7 @@ import sqlite3
 from collections import OrderedDict
 from pathlib import Path
 
-from search.analysis import sentence_index_words
+from search.analysis import analyse_sentence
 
 FLUSH_EVERY = 5_000
 MEMORY_SENTENCES = 100_000
@@ -34,18 +35,19 @@ class TermStore:
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS sentence_words (digest BLOB PRIMARY KEY, words TEXT)"
-            " WITHOUT ROWID"
+            "CREATE TABLE IF NOT EXISTS sentences"
+            " (digest BLOB PRIMARY KEY, words TEXT, reading TEXT) WITHOUT ROWID"
         )
         self._previous = None
         if previous is not None and previous.exists():
             self._previous = sqlite3.connect(f"file:{previous}?mode=ro", uri=True)
-        self._memory: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-        self._pending: list[tuple[bytes, str]] = []
+        self._memory: OrderedDict[str, tuple[tuple[str, ...], str]] = OrderedDict()
+        self._pending: list[tuple[bytes, str, str]] = []
         self.reused = 0
         self.analysed = 0
 
-    def words(self, sentence: str) -> tuple[str, ...]:
+    def analysis(self, sentence: str) -> tuple[tuple[str, ...], str]:
+        """The words and reading of a sentence (``search.analysis.analyse_sentence``)."""
         found = self._memory.get(sentence)
         if found is not None:
             self._memory.move_to_end(sentence)
@@ -53,16 +55,19 @@ class TermStore:
         key = digest(sentence)
         row = None
         if self._previous is not None:
-            row = self._previous.execute(
-                "SELECT words FROM sentence_words WHERE digest = ?", (key,)
-            ).fetchone()
+            try:
+                row = self._previous.execute(
+                    "SELECT words, reading FROM sentences WHERE digest = ?", (key,)
+                ).fetchone()
+            except sqlite3.Error:  # a store of another format: analysed afresh
+                self._previous = None
         if row is not None:
-            found = tuple(row[0].split(SEPARATOR)) if row[0] else ()
+            found = (tuple(row[0].split(SEPARATOR)) if row[0] else (), row[1])
             self.reused += 1
         else:
-            found = sentence_index_words(sentence)
+            found = analyse_sentence(sentence)
             self.analysed += 1
-        self._pending.append((key, SEPARATOR.join(found)))
+        self._pending.append((key, SEPARATOR.join(found[0]), found[1]))
         if len(self._pending) >= FLUSH_EVERY:
             self._flush()
         self._memory[sentence] = found
@@ -73,7 +78,7 @@ class TermStore:
     def _flush(self):
         if self._pending:
             self._db.executemany(
-                "INSERT OR IGNORE INTO sentence_words VALUES (?, ?)", self._pending
+                "INSERT OR IGNORE INTO sentences VALUES (?, ?, ?)", self._pending
             )
             self._db.commit()
             self._pending = []

@@ -55,6 +55,9 @@ FLOAT_TYPES = {"FloatField", "DecimalField"}
 DATE_TYPES = {"DateField", "DateTimeField"}
 ALL_TEXT = "doc_all"
 AUTOCOMPLETE = "doc_ac"
+# The readings (katakana) of doc_all as character pairs, and the words of each title.
+READING = f"{ALL_TEXT}__r"
+TITLE_KEYS = "doc_title__k"
 
 
 def boost_column(boost) -> str:
@@ -115,6 +118,9 @@ class IndexedDocument:
         self.texts: dict[str, list[str]] = {ALL_TEXT: []}  # column → texts
         self.filters: dict[str, list] = {}  # column → values
         self.nulls: list[str] = []
+        # The text of the most boosted searchable fields of the model itself: its title(s).
+        self.titles: list[str] = []
+        self.title_boost = 0.0
 
     def text(self, column: str) -> str:
         return "\n".join(part for part in self.texts.get(column, ()) if part)
@@ -209,6 +215,8 @@ class IndexMapping:
         yield from self._columns(self.model.get_search_fields(), prefix="", multi=False)
         yield f"{ALL_TEXT}__t", "t"
         yield f"{ALL_TEXT}__b", "b"
+        yield READING, "r"
+        yield TITLE_KEYS, "k"
         for field in self.model.get_search_fields():
             if isinstance(field, SearchField) and field.boost and float(field.boost) != 1.0:
                 yield f"{boost_column(field.boost)}__t", "t"
@@ -267,8 +275,13 @@ class IndexMapping:
                 column = prefix + mapping.column_base(field)
                 document.texts.setdefault(column, []).append(text)
                 document.texts[ALL_TEXT].append(text)
-                if field.boost and float(field.boost) != 1.0:
+                boost = float(field.boost or 1.0)
+                if boost != 1.0:
                     document.texts.setdefault(boost_column(field.boost), []).append(text)
+                if not prefix and text and boost >= document.title_boost:
+                    if boost > document.title_boost:
+                        document.titles, document.title_boost = [], boost
+                    document.titles.append(text)
 
     def _add_filter_value(self, document, column, value):
         if isinstance(value, (models.Manager, models.QuerySet)):

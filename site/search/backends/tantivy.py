@@ -49,13 +49,17 @@ from search.analysis import (
     LATIN_WORD,
     bigram_words,
     fold_kana,
-    index_words,
+    index_analysis,
     normalize,
     query_words,
+    title_key,
+    title_reading_key,
 )
 from search.backends.common import (
     ALL_TEXT,
     AUTOCOMPLETE,
+    READING,
+    TITLE_KEYS,
     FilterCompiler,
     Generations,
     IndexMapping,
@@ -98,8 +102,10 @@ def build_schema(columns: dict[str, str]) -> tantivy.Schema:
     builder.add_text_field("doc_nulls", tokenizer_name="raw")
     builder.add_text_field("doc_excerpt", stored=True, index_option="basic")
     for column, kind in sorted(columns.items()):
-        if kind in {"t", "b", "a"}:
+        if kind in {"t", "b", "a", "r"}:
             builder.add_text_field(column, tokenizer_name=WORDS)
+        elif kind == "k":
+            builder.add_text_field(column, tokenizer_name="raw", index_option="basic")
         elif kind in {"s", "m"}:
             builder.add_text_field(column, fast=True, tokenizer_name="raw")
         elif kind == "i":
@@ -163,9 +169,9 @@ class DocumentBuilder:
     an index's columns. A rebuild gives it a term store, so unchanged sentences are not
     analysed again."""
 
-    def __init__(self, opened: OpenIndex, sentence_words=None):
+    def __init__(self, opened: OpenIndex, sentence_analysis=None):
         self.opened = opened
-        self.sentence_words = sentence_words
+        self.sentence_analysis = sentence_analysis
         self._missing: set[str] = set()
 
     def build(self, mapping: IndexMapping, obj) -> tantivy.Document:
@@ -186,15 +192,20 @@ class DocumentBuilder:
                 self._add_text(doc, f"{AUTOCOMPLETE}__a", self._autocomplete_words(normalised))
                 self._add_text(doc, f"{AUTOCOMPLETE}__b", " ".join(bigram_words(normalised)))
                 continue
-            self._add_text(doc, f"{column}__t", " ".join(self._words(normalised)))
+            analysed = index_analysis(normalised, self.sentence_analysis)
+            self._add_text(doc, f"{column}__t", " ".join(analysed.words))
             if has_pairs(column):
                 self._add_text(doc, f"{column}__b", " ".join(bigram_words(normalised)))
+            if column == ALL_TEXT:
+                self._add_text(doc, READING, " ".join(bigram_words(analysed.reading)))
+        if self.opened.has(TITLE_KEYS):
+            for title in source.titles:
+                for key in (title_key(title), title_reading_key(title)):
+                    if key:
+                        doc.add_text(TITLE_KEYS, key)
         for column, values in source.filters.items():
             self._add_filter(doc, column, values)
         return doc
-
-    def _words(self, text: str) -> list[str]:
-        return index_words(text, self.sentence_words)
 
     def _autocomplete_words(self, text: str) -> str:
         # Latin words as written (a prefix typed so far matches their start).
@@ -273,7 +284,7 @@ class TantivyIndex(BaseIndex):
 
     def add_items(self, model, items):
         opened = self.opened()
-        builder = DocumentBuilder(opened, self.terms.words if self.terms else None)
+        builder = DocumentBuilder(opened, self.terms.analysis if self.terms else None)
         mapping = IndexMapping(model)
         documents = [(mapping.document_id(item), builder.build(mapping, item)) for item in items]
         if not documents:
@@ -379,6 +390,10 @@ class TextBuilder:
         self.pair_columns = [
             (f"{c}__b", b) for c, b in columns if has_pairs(c) and opened.has(f"{c}__b")
         ]
+        # Searching all fields: the readings and titles are of all of them.
+        all_fields = any(c == ALL_TEXT for c, _b in columns)
+        self.has_reading = all_fields and opened.has(READING)
+        self.has_titles = all_fields and opened.has(TITLE_KEYS)
 
     def _over(self, columns, make):
         queries = [make(column, boost) for column, boost in columns]
@@ -417,6 +432,21 @@ class TextBuilder:
             return _boosted(query, boost * b)
 
         return self._over(self.pair_columns, make)
+
+    def reading(self, pairs, boost):
+        if not self.has_reading or not pairs:
+            return tantivy.Query.empty_query()
+        pairs = list(pairs)
+        if len(pairs) == 1:
+            query = tantivy.Query.term_query(self.schema, READING, pairs[0])
+        else:
+            query = tantivy.Query.phrase_query(self.schema, READING, pairs)
+        return _boosted(query, boost)
+
+    def title(self, key, boost):
+        if not self.has_titles:
+            return tantivy.Query.empty_query()
+        return _boosted(tantivy.Query.term_query(self.schema, TITLE_KEYS, key), boost)
 
     def all_of(self, queries):
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])

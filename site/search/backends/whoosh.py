@@ -41,14 +41,19 @@ from search.analysis import (
     AutocompleteAnalyzer,
     BigramAnalyzer,
     MorphologicalAnalyzer,
+    ReadingAnalyzer,
     bigram_terms,
     fold_kana,
     morphological_terms,
     normalize,
+    title_key,
+    title_reading_key,
 )
 from search.backends.common import (
     ALL_TEXT,
     AUTOCOMPLETE,
+    READING,
+    TITLE_KEYS,
     FilterCompiler,
     Generations,
     IndexMapping,
@@ -80,6 +85,8 @@ def build_schema() -> wf.Schema:
     )
     morph, bigram, autocomplete = MorphologicalAnalyzer(), BigramAnalyzer(), AutocompleteAnalyzer()
     schema.add("*__t", wf.TEXT(analyzer=morph, phrase=True), glob=True)
+    schema.add("*__r", wf.TEXT(analyzer=ReadingAnalyzer(), phrase=True), glob=True)
+    schema.add("*__k", wf.KEYWORD(lowercase=False, scorable=True), glob=True)
     schema.add("*__b", wf.TEXT(analyzer=bigram, phrase=True), glob=True)
     schema.add("*__a", wf.TEXT(analyzer=autocomplete, phrase=False), glob=True)
     schema.add("*__s", wf.ID(sortable=True), glob=True)
@@ -108,6 +115,16 @@ class WhooshMapping(IndexMapping):
                 doc[f"{column}__t"] = text
                 if has_pairs(column):
                     doc[f"{column}__b"] = text
+                if column == ALL_TEXT:
+                    doc[READING] = text
+        keys = [
+            key
+            for title in source.titles
+            for key in (title_key(title), title_reading_key(title))
+            if key
+        ]
+        if keys:
+            doc[TITLE_KEYS] = " ".join(key.replace(" ", "\x1f") for key in keys)
         for column, values in source.filters.items():
             kind = column.rsplit("__", 1)[1]
             if kind == "m":
@@ -202,8 +219,11 @@ class WhooshIndex(BaseIndex):
         add = "add_document" if self.batch else "update_document"
 
         def write(writer):
+            # An index made before a column existed (the readings, the titles) takes the
+            # rest of the document until `update_index` rebuilds it.
+            known = writer.schema
             for document in documents:
-                getattr(writer, add)(**document)
+                getattr(writer, add)(**{k: v for k, v in document.items() if _has(known, k)})
 
         self._write(write)
 
@@ -215,6 +235,14 @@ class WhooshIndex(BaseIndex):
         if self._writer is not None:
             self._writer.commit(optimize=True)
             self._writer = None
+
+
+def _has(schema, name) -> bool:
+    try:
+        schema[name]
+    except KeyError:
+        return False
+    return True
 
 
 class WhooshIndexRebuilder:
@@ -240,6 +268,7 @@ class WhooshTextBuilder:
     def __init__(self, columns: list[tuple[str, float]]):
         self.word_columns = [(f"{c}__t", b) for c, b in columns]
         self.pair_columns = [(f"{c}__b", b) for c, b in columns if has_pairs(c)]
+        self.all_fields = any(c == ALL_TEXT for c, _b in columns)
 
     @staticmethod
     def _either(queries):
@@ -263,6 +292,16 @@ class WhooshTextBuilder:
         if not self.pair_columns:
             return wq.NullQuery()
         return self._either([_phrase(c, list(pairs), boost * b) for c, b in self.pair_columns])
+
+    def reading(self, pairs, boost):
+        if not self.all_fields or not pairs:
+            return wq.NullQuery()
+        return _phrase(READING, list(pairs), boost)
+
+    def title(self, key, boost):
+        if not self.all_fields:
+            return wq.NullQuery()
+        return wq.Term(TITLE_KEYS, key.replace(" ", "\x1f"), boost=boost)
 
     def all_of(self, queries):
         return wq.And(queries)
