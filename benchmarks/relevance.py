@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "benchmarks" / "queries" / "glossary_ja.json"
 OUTPUT = ROOT / "benchmarks" / "results" / "relevance.json"
-GLOSSARY = ROOT.parent / "shared" / "data" / "gov-cio-jp" / "stdwords" / (
-    "hyoujun_guideline_yougosyu.csv"
+GLOSSARY = (
+    ROOT.parent / "shared" / "data" / "gov-cio-jp" / "stdwords" / ("hyoujun_guideline_yougosyu.csv")
 )
 SITES = ("glossary", "demo")
 TARGETS = {"hit@5": 0.95, "mrr@10": 0.90}

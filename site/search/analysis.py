@@ -46,6 +46,13 @@ STOP_BASE_FORMS = {"為る", "居る", "有る", "成る", "出来る", "言う"
 
 HIRAGANA_TO_KATAKANA = str.maketrans({chr(c): chr(c + 0x60) for c in range(0x3041, 0x3097)})
 SMALL_TO_LARGE_KANA = str.maketrans("ァィゥェォヵヶッャュョヮ", "アイウエオカケツヤユヨワ")
+# Both in one pass (ぁ → ア), for text without ヴ (ヴァ must become バ before ァ becomes ア).
+FOLD_KANA = str.maketrans(
+    {
+        **{chr(c): chr(c + 0x60).translate(SMALL_TO_LARGE_KANA) for c in range(0x3041, 0x3097)},
+        **dict(zip("ァィゥェォヵヶッャュョヮ", "アイウエオカケツヤユヨワ", strict=True)),
+    }
+)
 VU_SERIES = (("ヴァ", "バ"), ("ヴィ", "ビ"), ("ヴェ", "ベ"), ("ヴォ", "ボ"), ("ヴ", "ブ"))
 FINAL_LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])ー+(?![\u30a1-\u30fa])")
 LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])ー+")
@@ -66,20 +73,21 @@ def fold_kana(text: str, every_long_vowel: bool = False) -> str:
     ベンダーロックイン = ベンダロックイン). The bigram field uses it: writers differ inside
     compounds as well, and a stray match there costs little. Dictionary words keep it, or
     サーバー would become サバ."""
-    # Every document's text passes through here at indexing: the regular expressions run only
-    # when the text has what they look for.
-    if "ー" in text:
-        pattern = LONG_VOWEL if every_long_vowel else FINAL_LONG_VOWEL
-        # The long vowel goes first, while hiragana still marks where a katakana word ends.
-        text = pattern.sub("", text).translate(HIRAGANA_TO_KATAKANA)
-        if every_long_vowel:  # a long vowel in a hiragana word is one too (すーぱー)
-            text = pattern.sub("", text)
-    else:
+    # Every document's text passes through here at indexing: one translation in the usual
+    # case, and the regular expressions only when the text has what they look for.
+    if not every_long_vowel and "ー" in text:
+        # Before the translation, while hiragana still marks where a katakana word ends.
+        text = FINAL_LONG_VOWEL.sub("", text)
+    if "ヴ" in text or "ゔ" in text:
         text = text.translate(HIRAGANA_TO_KATAKANA)
-    if "ヴ" in text:
         for before, after in VU_SERIES:
             text = text.replace(before, after)
-    return text.translate(SMALL_TO_LARGE_KANA)
+        text = text.translate(SMALL_TO_LARGE_KANA)
+    else:
+        text = text.translate(FOLD_KANA)
+    if every_long_vowel and "ー" in text:  # after any kana, hiragana included (すーぱー)
+        text = LONG_VOWEL.sub("", text)
+    return text
 
 
 def chunks(text: str) -> Iterator[tuple[int, str]]:
@@ -223,9 +231,7 @@ def title_reading_key(text: str) -> str | None:
     first_line = normalize(text).strip().split("\n", 1)[0]
     if not first_line or LATIN_WORD.search(first_line) or len(first_line) > MAX_CHUNK_CHARS:
         return None
-    readings = [
-        m.reading_form() for m in sudachi().tokenize(first_line) if _carries_meaning(m)
-    ]
+    readings = [m.reading_form() for m in sudachi().tokenize(first_line) if _carries_meaning(m)]
     reading = "".join(r for r in readings if KATAKANA_READING.fullmatch(r))
     return READING_KEY_PREFIX + fold_kana(reading, every_long_vowel=True) if reading else None
 

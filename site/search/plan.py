@@ -212,8 +212,7 @@ def _has_words_after(text: str, spans) -> bool:
 def _kana_reading(text: str, spans, synonyms) -> Reading:
     """The query with its words typed in hiragana looked for in the documents' readings."""
     kana = [
-        Concept((Alternative((), reading_pairs=tuple(bigram_words(text[a:b]))),))
-        for a, b in spans
+        Concept((Alternative((), reading_pairs=tuple(bigram_words(text[a:b]))),)) for a, b in spans
     ]
     rest = list(text)
     for a, b in spans:

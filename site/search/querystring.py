@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from modelsearch.query import MATCH_ALL, And, Not, Phrase, PlainText
+from modelsearch.query import MATCH_ALL, And, Not, Or, Phrase, PlainText
 
 from search.plan import RelaxedText
 
@@ -40,6 +40,27 @@ class ParsedQuery:
         if not parts:
             return None
         query = parts[0] if len(parts) == 1 else And(parts)
+        for word in self.excluded:
+            query = And([query, Not(PlainText(word))])
+        return query
+
+    def to_expanded_query(self, operator: str = "and", synonyms=None):
+        """The query for backends that do not read queries the project's way (a cluster,
+        Wagtail's database backend): each word or one of its synonyms from the table admins
+        edit, all (``and``) or any (``or``) of them."""
+        if synonyms is None:
+            from search.synonyms import expand as synonyms
+        parts = []
+        for word in self.words:
+            alternatives = [PlainText(word, operator="and")] + [
+                PlainText(other, operator="and") for other in synonyms(word)
+            ]
+            parts.append(alternatives[0] if len(alternatives) == 1 else Or(alternatives))
+        parts.extend(Phrase(p) for p in self.phrases)
+        if not parts:
+            return None
+        combine = And if operator == "and" else Or
+        query = parts[0] if len(parts) == 1 else combine(parts)
         for word in self.excluded:
             query = And([query, Not(PlainText(word))])
         return query

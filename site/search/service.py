@@ -57,12 +57,12 @@ def search(request, parsed: ParsedQuery, *, kind="", topic=None, page=1) -> Outc
     backend = get_search_backend()
     if getattr(backend, "supports_scoped_search", False):
         return _search_in_one_pass(backend, request, parsed, query, kind, topic, page)
+    query = parsed.to_expanded_query("and")
     outcome = _search_type_by_type(backend, request, parsed, query, kind, topic, page)
     if outcome.total == 0 and len(parsed.words) > 1:
         # These backends read the words strictly: any of them, when nothing has them all.
-        outcome = _search_type_by_type(
-            backend, request, parsed, parsed.to_query(operator="or"), kind, topic, page
-        )
+        query = parsed.to_expanded_query("or")
+        outcome = _search_type_by_type(backend, request, parsed, query, kind, topic, page)
         outcome.stage = "any"
     return outcome
 

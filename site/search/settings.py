@@ -54,6 +54,7 @@ def search_backend_settings(name: str, env, index_dir: Path) -> dict:
             "BACKEND": "search.backends.tantivy",
             # Beside a Whoosh index in the same folder, never mixed with it.
             "PATH": str(index_dir / "tantivy"),
+            "PROCESSES": env.int("SEARCH_BUILD_PROCESSES", default=0),  # 0: up to 4 CPUs
             "BUILD_MEMORY_MB": env.int("SEARCH_BUILD_MEMORY_MB", default=0),  # 0: 400
             "BUILD_THREADS": env.int("SEARCH_BUILD_THREADS", default=0),  # 0: 2
         }

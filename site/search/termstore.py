@@ -31,8 +31,10 @@ def digest(sentence: str) -> bytes:
 class TermStore:
     def __init__(self, path: Path, previous: Path | None = None):
         self.path = path
-        self._db = sqlite3.connect(path)
-        self._db.execute("PRAGMA journal_mode=OFF")
+        self.previous_path = previous
+        # Several worker processes of a rebuild write it: each waits for the others' writes.
+        self._db = sqlite3.connect(path, timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS sentences"
@@ -69,22 +71,20 @@ class TermStore:
             self.analysed += 1
         self._pending.append((key, SEPARATOR.join(found[0]), found[1]))
         if len(self._pending) >= FLUSH_EVERY:
-            self._flush()
+            self.flush()
         self._memory[sentence] = found
         if len(self._memory) > MEMORY_SENTENCES:
             self._memory.popitem(last=False)
         return found
 
-    def _flush(self):
+    def flush(self):
         if self._pending:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO sentences VALUES (?, ?, ?)", self._pending
-            )
+            self._db.executemany("INSERT OR IGNORE INTO sentences VALUES (?, ?, ?)", self._pending)
             self._db.commit()
             self._pending = []
 
     def close(self):
-        self._flush()
+        self.flush()
         self._db.close()
         if self._previous is not None:
             self._previous.close()

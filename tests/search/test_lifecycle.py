@@ -270,3 +270,57 @@ def test_a_large_rebuild_runs_in_worker_processes(settings, search_index, db):
     assert get_search_backend().search("文書管理", Topic).count() == 450
     with get_search_backend().searcher() as searcher:
         assert len(searcher.reader().leaf_readers()) >= 2  # one segment per worker, not merged
+
+
+def test_a_large_tantivy_rebuild_analyses_in_workers_and_reuses_its_sentences(
+    settings, search_index, db
+):
+    """Worker processes analyse the text; the sentences they analysed are kept beside the new
+    generation, and the next rebuild reads them instead of running the dictionary again."""
+    import sqlite3
+
+    from search.backends import tantivy as engine
+
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.backends.tantivy", "PATH": str(search_index), "PROCESSES": 2}
+    }
+    Topic.objects.bulk_create(
+        Topic(name_ja=f"文書管理システム{i}号", description_ja=f"第{i}版の手順書。", slug=f"d-{i}")
+        for i in range(450)
+    )
+    TopicFactory(name_ja="ベンダーロックイン対策", slug="lock-in")
+    started = []
+    original = engine.ParallelAnalysis.__init__
+
+    def recording(self, processes, *args):
+        started.append(processes)
+        original(self, processes, *args)
+
+    with (
+        mock.patch.object(engine, "PARALLEL_BUILD_FROM", 100),
+        mock.patch.object(engine.ParallelAnalysis, "__init__", recording),
+    ):
+        call_command("update_index", stdout=StringIO())
+    assert started == [2]
+    assert topic_names("ロックイン") == ["ベンダーロックイン対策"]
+    assert get_search_backend().search("文書管理", Topic).count() == 450
+
+    def stored_sentences():
+        store = Path(get_search_backend().current_path()) / engine.TERMS_FILE
+        with sqlite3.connect(store) as connection:
+            return connection.execute("SELECT count(*) FROM sentences").fetchone()[0]
+
+    assert stored_sentences() >= 450 * 2  # each name and description is a sentence
+    analysed = []
+    original_analysis = engine.TermStore.analysis
+
+    def counting(self, sentence):
+        before = self.analysed
+        found = original_analysis(self, sentence)
+        analysed.append(self.analysed - before)
+        return found
+
+    with mock.patch.object(engine.TermStore, "analysis", counting):
+        call_command("update_index", stdout=StringIO())  # in this process: fewer than 2,000
+    assert analysed and sum(analysed) == 0  # every sentence came from the store
+    assert stored_sentences() >= 450 * 2

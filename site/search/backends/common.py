@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from django.db import DEFAULT_DB_ALIAS, models
@@ -150,59 +151,22 @@ class IndexMapping:
         return f"{self.model._meta.app_label}.{self.model.__name__}"
 
     def get_all_content_types(self) -> list[str]:
-        content_types = []
-        model = self.model
-        while model is not None:
-            content_types.append(f"{model._meta.app_label}.{model.__name__}")
-            model = next(
-                (
-                    b
-                    for b in model.__bases__
-                    if issubclass(b, Indexed)
-                    and issubclass(b, models.Model)
-                    and not b._meta.abstract
-                ),
-                None,
-            )
-        return content_types
-
-    def document_id(self, obj) -> str:
-        root = get_model_root(type(obj))
-        return f"{root._meta.label_lower}:{obj.pk}"
+        return list(_content_types(self.model))
 
     def column_base(self, field) -> str:
-        root = get_model_root(self.model)
-        definition_model = field.get_definition_model(self.model)
-        prefix = ""
-        if definition_model is not None and definition_model != root:
-            prefix = (
-                f"{definition_model._meta.app_label.lower()}_{definition_model.__name__.lower()}__"
-            )
-        if isinstance(field, RelatedFields):
-            return prefix + field.field_name
-        return prefix + field.get_attname(self.model)
+        return _column_base(self.model, field)
 
     def filter_kind(self, field, multi=False) -> str:
         if multi or self.is_multi_valued(field):
             return "m"
-        field_type = field.get_type(self.model)
-        if field_type in INTEGER_TYPES or field_type in {"ForeignKey", "OneToOneField"}:
-            return "i"
-        if field_type in FLOAT_TYPES:
-            return "f"
-        if field_type in DATE_TYPES:
-            return "d"
-        return "s"
+        return _filter_kind(self.model, field)
 
     def is_multi_valued(self, field) -> bool:
-        try:
-            model_field = field.get_field(self.model)
-        except Exception:  # a callable or property: single-valued
-            return False
-        return bool(
-            getattr(model_field, "many_to_many", False)
-            or getattr(model_field, "one_to_many", False)
-        )
+        return _is_multi_valued(self.model, field)
+
+    def document_id(self, obj) -> str:
+        root = get_model_root(type(obj))
+        return f"{root._meta.label_lower}:{obj.pk}"
 
     def filter_column(self, field, prefix="", multi=False) -> str:
         return f"{prefix}{self.column_base(field)}__{self.filter_kind(field, multi)}"
@@ -294,6 +258,61 @@ class IndexMapping:
         values = value if isinstance(value, (list, tuple, set)) else [value]
         values = [v.pk if isinstance(v, models.Model) else v for v in values]
         document.filters.setdefault(column, []).extend(values)
+
+
+# What a model's fields are called and hold does not change while the process runs, and a
+# rebuild asks it for every field of every object: worked out once.
+
+
+@lru_cache(maxsize=1024)
+def _content_types(model) -> tuple[str, ...]:
+    content_types = []
+    while model is not None:
+        content_types.append(f"{model._meta.app_label}.{model.__name__}")
+        model = next(
+            (
+                b
+                for b in model.__bases__
+                if issubclass(b, Indexed) and issubclass(b, models.Model) and not b._meta.abstract
+            ),
+            None,
+        )
+    return tuple(content_types)
+
+
+@lru_cache(maxsize=4096)
+def _column_base(model, field) -> str:
+    root = get_model_root(model)
+    definition_model = field.get_definition_model(model)
+    prefix = ""
+    if definition_model is not None and definition_model != root:
+        prefix = f"{definition_model._meta.app_label.lower()}_{definition_model.__name__.lower()}__"
+    if isinstance(field, RelatedFields):
+        return prefix + field.field_name
+    return prefix + field.get_attname(model)
+
+
+@lru_cache(maxsize=4096)
+def _filter_kind(model, field) -> str:
+    field_type = field.get_type(model)
+    if field_type in INTEGER_TYPES or field_type in {"ForeignKey", "OneToOneField"}:
+        return "i"
+    if field_type in FLOAT_TYPES:
+        return "f"
+    if field_type in DATE_TYPES:
+        return "d"
+    return "s"
+
+
+@lru_cache(maxsize=4096)
+def _is_multi_valued(model, field) -> bool:
+    try:
+        model_field = field.get_field(model)
+    except Exception:  # a callable or property: single-valued
+        return False
+    return bool(
+        getattr(model_field, "many_to_many", False) or getattr(model_field, "one_to_many", False)
+    )
 
 
 def indexed_columns() -> dict[str, str]:

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import tantivy
 from django.apps import apps
@@ -62,6 +64,7 @@ from search.backends.common import (
     TITLE_KEYS,
     FilterCompiler,
     Generations,
+    IndexedDocument,
     IndexMapping,
     as_naive_utc,
     boost_column,
@@ -84,6 +87,8 @@ EXCERPT_CHARS = 1_500
 WRITER_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up
 WRITE_HEAP = 20_000_000
 DEFAULT_BUILD_HEAP_MB = 400
+# A rebuild of at least this many documents analyses its text in worker processes.
+PARALLEL_BUILD_FROM = 2_000
 # At most this many hits are fetched when results are ordered by the database.
 DATABASE_ORDERING_LIMIT = 10_000
 RANGE_TYPES = {
@@ -164,18 +169,70 @@ def _meta_mtime(path: Path) -> float:
 # --- Documents --------------------------------------------------------------------------------
 
 
+class _Analysed(NamedTuple):
+    """One field's text as the index takes it: words, character pairs and the reading's pairs,
+    each joined by spaces."""
+
+    words: str
+    pairs: str
+    reading: str
+
+
+def analyse_document(texts: dict[str, list[str]], titles: list[str], sentence_analysis=None):
+    """The text columns of a document ({column: words joined by spaces}, and its title keys),
+    from the texts of ``common.IndexedDocument``. Needs no database and no index: a rebuild
+    runs it in worker processes. A field's text is in its own column, in doc_all and perhaps a
+    boost column: each is analysed once, and the columns are the analyses joined."""
+    columns: dict[str, str] = {}
+    analyses: dict[str, _Analysed] = {}
+
+    def analyse(text):
+        found = analyses.get(text)
+        if found is None:
+            normalised = normalize(text)
+            words, reading = index_analysis(normalised, sentence_analysis)
+            found = analyses[text] = _Analysed(
+                " ".join(words),
+                " ".join(bigram_words(normalised)),
+                " ".join(bigram_words(reading)),
+            )
+        return found
+
+    for column, parts in texts.items():
+        parts = [part for part in parts if part]
+        if not parts:
+            continue
+        if column == AUTOCOMPLETE:
+            # Latin words as written (a prefix typed so far matches their start).
+            normalised = normalize("\n".join(parts))
+            columns[f"{AUTOCOMPLETE}__a"] = " ".join(LATIN_WORD.findall(normalised))
+            columns[f"{AUTOCOMPLETE}__b"] = " ".join(bigram_words(normalised))
+            continue
+        analysed = [analyse(part) for part in parts]
+        columns[f"{column}__t"] = " ".join(a.words for a in analysed if a.words)
+        if has_pairs(column):
+            columns[f"{column}__b"] = " ".join(a.pairs for a in analysed if a.pairs)
+        if column == ALL_TEXT:
+            columns[READING] = " ".join(a.reading for a in analysed if a.reading)
+    keys = [k for title in titles for k in (title_key(title), title_reading_key(title)) if k]
+    return columns, keys
+
+
 class DocumentBuilder:
     """Turns the engine-neutral documents of ``common.IndexMapping`` into Tantivy documents of
-    an index's columns. A rebuild gives it a term store, so unchanged sentences are not
-    analysed again."""
+    an index's columns."""
 
-    def __init__(self, opened: OpenIndex, sentence_analysis=None):
+    def __init__(self, opened: OpenIndex):
         self.opened = opened
-        self.sentence_analysis = sentence_analysis
         self._missing: set[str] = set()
 
-    def build(self, mapping: IndexMapping, obj) -> tantivy.Document:
-        source = mapping.get_document(obj)
+    def source(self, mapping: IndexMapping, obj) -> IndexedDocument:
+        return mapping.get_document(obj)
+
+    def build(self, source: IndexedDocument, analysed=None) -> tantivy.Document:
+        """The Tantivy document; ``analysed`` is :func:`analyse_document` of it, when a worker
+        process has done that part already."""
+        columns, keys = analysed or analyse_document(source.texts, source.titles)
         doc = tantivy.Document()
         doc.add_text("doc_id", source.doc_id)
         doc.add_text("doc_model", source.content_types[0])
@@ -186,30 +243,14 @@ class DocumentBuilder:
         excerpt = source.excerpt_text()
         if excerpt:
             doc.add_text("doc_excerpt", excerpt[:EXCERPT_CHARS])
-        for column, text in source.text_columns():
-            normalised = normalize(text)
-            if column == AUTOCOMPLETE:
-                self._add_text(doc, f"{AUTOCOMPLETE}__a", self._autocomplete_words(normalised))
-                self._add_text(doc, f"{AUTOCOMPLETE}__b", " ".join(bigram_words(normalised)))
-                continue
-            analysed = index_analysis(normalised, self.sentence_analysis)
-            self._add_text(doc, f"{column}__t", " ".join(analysed.words))
-            if has_pairs(column):
-                self._add_text(doc, f"{column}__b", " ".join(bigram_words(normalised)))
-            if column == ALL_TEXT:
-                self._add_text(doc, READING, " ".join(bigram_words(analysed.reading)))
+        for column, words in columns.items():
+            self._add_text(doc, column, words)
         if self.opened.has(TITLE_KEYS):
-            for title in source.titles:
-                for key in (title_key(title), title_reading_key(title)):
-                    if key:
-                        doc.add_text(TITLE_KEYS, key)
+            for key in keys:
+                doc.add_text(TITLE_KEYS, key)
         for column, values in source.filters.items():
             self._add_filter(doc, column, values)
         return doc
-
-    def _autocomplete_words(self, text: str) -> str:
-        # Latin words as written (a prefix typed so far matches their start).
-        return " ".join(LATIN_WORD.findall(text))
 
     def _add_text(self, doc, column, words: str):
         if not words:
@@ -244,6 +285,61 @@ class DocumentBuilder:
             )
 
 
+# --- A rebuild's analysis in worker processes ----------------------------------------------------
+
+_worker_store = None
+
+
+def _start_worker(store_path: str, previous: str | None):
+    """In a worker process: the term store it reads and writes (SQLite allows both from
+    several processes; writes wait for each other)."""
+    global _worker_store
+    _worker_store = TermStore(Path(store_path), Path(previous) if previous else None)
+
+
+def _analyse_in_worker(batch):
+    analysed = [analyse_document(texts, titles, _worker_store.analysis) for texts, titles in batch]
+    _worker_store.flush()
+    return analysed
+
+
+class ParallelAnalysis:
+    """Analyses a rebuild's documents in worker processes (started with "spawn": a forked copy
+    of a process with threads can deadlock), a few batches ahead of the writer, which adds
+    them in their order."""
+
+    AHEAD = 4  # batches in flight per worker
+
+    def __init__(self, processes: int, store_path: Path, previous: Path | None):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.pool = context.Pool(
+            processes,
+            initializer=_start_worker,
+            initargs=(str(store_path), str(previous) if previous else None),
+        )
+        self.processes = processes
+        self.pending = []  # (sources, async result)
+
+    def submit(self, sources: list[IndexedDocument], add):
+        batch = [(source.texts, source.titles) for source in sources]
+        self.pending.append((sources, self.pool.apply_async(_analyse_in_worker, (batch,))))
+        while len(self.pending) > self.AHEAD * self.processes:
+            self._take_first(add)
+
+    def _take_first(self, add):
+        sources, result = self.pending.pop(0)
+        for source, analysed in zip(sources, result.get(), strict=True):
+            add(source, analysed)
+
+    def finish(self, add):
+        while self.pending:
+            self._take_first(add)
+        self.pool.close()
+        self.pool.join()
+
+
 # --- Writing ----------------------------------------------------------------------------------
 
 
@@ -251,13 +347,16 @@ class TantivyIndex(BaseIndex):
     """The index in one generation folder. ``batch`` indexes keep one writer open for a whole
     rebuild and commit when it finishes."""
 
-    def __init__(self, backend, path: Path | None = None, batch: bool = False, terms=None):
+    def __init__(self, backend, path: Path | None = None, batch=False, terms=None, parallel=None):
         super().__init__(backend)
         self.path = path
         self.batch = batch
-        self.terms = terms
+        self.terms = terms  # a rebuild's TermStore, when it analyses in this process
+        self.parallel = parallel  # or its ParallelAnalysis
         self._writer = None
         self._opened = None
+        self._document_builder = None
+        self.expected_documents = 0
 
     def get_key(self):
         return str(self.backend.root)
@@ -280,15 +379,36 @@ class TantivyIndex(BaseIndex):
         self.backend.reset()
 
     def add_model(self, model):
-        pass
+        if self.batch:
+            self.expected_documents += model.get_indexed_objects().count()
 
     def add_items(self, model, items):
         opened = self.opened()
-        builder = DocumentBuilder(opened, self.terms.analysis if self.terms else None)
+        builder = self._builder(opened)
         mapping = IndexMapping(model)
-        documents = [(mapping.document_id(item), builder.build(mapping, item)) for item in items]
-        if not documents:
+        sources = [builder.source(mapping, item) for item in items]
+        if not sources:
             return
+        if self.batch and self.parallel is None and self._worth_workers():
+            # The workers write the term store from here on; this process's copy is done.
+            self.terms.close()
+            self.parallel = ParallelAnalysis(
+                self.backend.build_processes, self.terms.path, self.terms.previous_path
+            )
+            self.terms = None
+        if self.parallel is not None:
+            self.parallel.submit(sources, self._add_analysed)
+            return
+        sentence_analysis = self.terms.analysis if self.terms is not None else None
+        documents = [
+            (
+                source.doc_id,
+                builder.build(
+                    source, analyse_document(source.texts, source.titles, sentence_analysis)
+                ),
+            )
+            for source in sources
+        ]
 
         def write(writer):
             for document_id, document in documents:
@@ -297,6 +417,23 @@ class TantivyIndex(BaseIndex):
                 writer.add_document(document)
 
         self._write(write)
+
+    def _worth_workers(self) -> bool:
+        """Each worker loads the dictionary (about a second): worth it for a large rebuild."""
+        return (
+            self.backend.build_processes > 1
+            and self.terms is not None
+            and self.expected_documents >= PARALLEL_BUILD_FROM
+        )
+
+    def _builder(self, opened):
+        if self._document_builder is None or self._document_builder.opened is not opened:
+            self._document_builder = DocumentBuilder(opened)
+        return self._document_builder
+
+    def _add_analysed(self, source, analysed):
+        document = self._builder(self.opened()).build(source, analysed)
+        self._write(lambda writer: writer.add_document(document))
 
     def add_item(self, obj):
         self.add_items(type(obj), [obj])
@@ -347,6 +484,9 @@ class TantivyIndex(BaseIndex):
                 delay = min(delay * 2, 0.2)
 
     def commit(self):
+        if self.parallel is not None:
+            self.parallel.finish(self._add_analysed)
+            self.parallel = None
         if self._writer is not None:
             self._writer.commit()
             self._writer.wait_merging_threads()
@@ -367,10 +507,13 @@ class TantivyIndexRebuilder:
     def start(self):
         previous = self.backend.previous_generation()
         path = self.backend.new_generation()
-        terms = TermStore(
-            path / TERMS_FILE, previous=previous / TERMS_FILE if previous is not None else None
+        store = path / TERMS_FILE
+        previous_store = previous / TERMS_FILE if previous is not None else None
+        if previous_store is not None and not previous_store.exists():
+            previous_store = None
+        self.new_index = TantivyIndex(
+            self.backend, path, batch=True, terms=TermStore(store, previous=previous_store)
         )
-        self.new_index = TantivyIndex(self.backend, path, batch=True, terms=terms)
         return self.new_index
 
     def finish(self):
@@ -806,6 +949,8 @@ class TantivySearchBackend(Generations, BaseSearchBackend):
         self.root = Path(params.get("PATH") or settings.SEARCH_INDEX_DIR)
         self.build_heap_mb = int(params.get("BUILD_MEMORY_MB") or DEFAULT_BUILD_HEAP_MB)
         self.build_threads = int(params.get("BUILD_THREADS") or 2)
+        # Processes a rebuild analyses text in (Sudachi and the rest run in Python).
+        self.build_processes = int(params.get("PROCESSES") or min(os.cpu_count() or 1, 4))
 
     # Generations (common.Generations)
 
