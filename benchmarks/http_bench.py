@@ -186,8 +186,9 @@ def write_marker(database: str, marker: dict) -> None:
         connection.execute(f"INSERT INTO {MARKER_TABLE} VALUES (%s, now())", [json.dumps(marker)])
 
 
-def prepare_data(args, work: Path, log) -> dict:
-    """The seeded database, reused when its marker matches; returns what was done."""
+def prepare_data(args, work: Path, log, index: bool = True) -> dict:
+    """The seeded database, reused when its marker matches; returns what was done. Without
+    ``index`` the search index is left for the caller to build (search_scale.py times it)."""
     import psycopg
 
     marker = wanted_marker(args)
@@ -211,7 +212,8 @@ def prepare_data(args, work: Path, log) -> dict:
     # database is the benchmark's own, so it runs with the development settings on the same
     # database, index folder and cache.
     env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DEBUG": "false"}
-    timings["seed_scale"] = manage(env, "seed_scale", *sizes, f"--seed={SEED}", "--index", log=log)
+    indexing = "--index" if index else "--no-index"
+    timings["seed_scale"] = manage(env, "seed_scale", *sizes, f"--seed={SEED}", indexing, log=log)
     write_marker(args.database, marker)
     return timings
 
@@ -652,6 +654,7 @@ def machine(args) -> dict:
             "psycopg": version("psycopg"),
             "django-redis": version("django-redis"),
             "whitenoise": version("whitenoise"),
+            "tantivy": version("tantivy"),
             "postgresql": postgres,
             "redis": redis.Redis.from_url(REDIS_URL).info("server")["redis_version"],
             "wrk": wrk,

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Locale
 
+from core.translation import active_locale
 from search.registry import SearchableType, register
 
 from .models import CoursePage, LessonPage
@@ -8,7 +8,7 @@ from .models import CoursePage, LessonPage
 
 def live_in_active_language(model):
     def queryset(request):
-        return model.objects.live().filter(locale=Locale.get_active())
+        return model.objects.live().filter(locale=active_locale(request))
 
     return queryset
 

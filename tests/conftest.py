@@ -15,10 +15,15 @@ MEMORY_FOLDER = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Rate limits and cool-downs live in the cache: each test starts with none."""
+    """Rate limits and cool-downs live in the cache: each test starts with none (and with no
+    synonym table kept in the process from another test's rolled-back rows)."""
+    from search.synonyms import clear_cache
+
     cache.clear()
+    clear_cache()
     yield
     cache.clear()
+    clear_cache()
 
 
 @pytest.fixture

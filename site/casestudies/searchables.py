@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Locale
 
+from core.translation import active_locale
 from search.registry import SearchableType, register
 
 from .models import CaseStudyPage, FigureStatus, PopulationBand
@@ -17,7 +17,7 @@ def live_case_studies(request):
     # Each result's title names the municipality: fetched with the page, not once per result.
     cases = (
         CaseStudyPage.objects.live()
-        .filter(locale=Locale.get_active())
+        .filter(locale=active_locale(request))
         .select_related("municipality")
     )
     for parameter, (field, allowed) in FILTERS.items():

@@ -1,4 +1,17 @@
-from wagtail.models import Page
+from django.utils.translation import get_language
+from wagtail.models import Locale, Page
+
+
+def active_locale(request=None) -> Locale:
+    """The locale of the active language, looked up once per request (the site search builds
+    a queryset per content type, each in the reader's language)."""
+    if request is None:
+        return Locale.get_active()
+    cache = request.__dict__.setdefault("_active_locales", {})
+    language = get_language()
+    if language not in cache:
+        cache[language] = Locale.get_active()
+    return cache[language]
 
 
 def ensure_translation(page: Page, locale, fields: dict) -> Page:

@@ -1,6 +1,7 @@
 import logging
 
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -11,9 +12,13 @@ logger = logging.getLogger(__name__)
 
 
 def check_database() -> None:
+    """Answers, and holds the site's tables: SQLite opens a missing database file as a new,
+    empty one, where every page fails."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
+    if not MigrationRecorder(connection).has_table():
+        raise RuntimeError("the database has no tables: wrong file or not migrated")
 
 
 def check_search() -> None:

@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
-from modelsearch.tasks import insert_or_update_object_task
+
+from search.outbox import queue_index
 
 from . import identity
 from .models import Answer, Comment, Member, Notification, Question, Subscription, Visibility
@@ -40,10 +41,9 @@ def unsubscribe(user, **target) -> None:
 
 
 def reindex(question: Question) -> None:
-    """The question's index entry holds its answers' text and its status: write it again once the
-    transaction is in."""
-    pk = str(question.pk)
-    transaction.on_commit(lambda: insert_or_update_object_task.enqueue("knowledge", "question", pk))
+    """The question's index entry holds its answers' text and its status: queued with the change
+    that alters them, so a committed answer always reaches the index."""
+    queue_index(question)
 
 
 # --- routing to peers -----------------------------------------------------------------------

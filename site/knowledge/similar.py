@@ -3,10 +3,14 @@ studies, lessons and courses, found by the same Japanese-aware search as the sit
 
 from __future__ import annotations
 
+import logging
+
 from wagtail.search.backends import get_search_backend
 
 from search import registry
 from search.querystring import parse
+
+logger = logging.getLogger(__name__)
 
 # (type, how many) in the order they are shown.
 WANTED = (("question", 5), ("case_study", 3), ("lesson", 3), ("course", 2))
@@ -19,6 +23,15 @@ def similar_to(request, text: str, exclude_question=None) -> list[dict]:
         return []
     # A title is a sentence, not keywords: the documents with most of its words come first.
     query = parsed.to_query()
+    try:
+        return _similar(request, query, exclude_question)
+    except Exception:
+        # A damaged index must not stop anyone asking: the list beside the form stays empty.
+        logger.exception("Looking for similar questions failed")
+        return []
+
+
+def _similar(request, query, exclude_question) -> list[dict]:
     backend = get_search_backend()
     found = []
     for name, limit in WANTED:

@@ -160,11 +160,11 @@ def morphological_terms(text: str, stem_latin: bool = True) -> Iterator[Term]:
 
 class IndexedText(NamedTuple):
     words: list[str]  # dictionary words, in order
-    reading: str  # the text as it is read, in katakana: sentences apart, Latin words left out
+    readings: list[str]  # how each of its words is read (要件 → ヨウケン), folded
 
 
 def index_analysis(text: str, sentence_analysis=None) -> IndexedText:
-    """The words and the reading of already-normalised text, without offsets: what an index
+    """The words and their readings of already-normalised text, without offsets: what an index
     without highlighting stores. ``sentence_analysis`` may stand in for the analysis of one
     sentence (a rebuild reads the sentences an earlier build analysed from its store)."""
     analyse = sentence_analysis or analyse_sentence
@@ -178,11 +178,10 @@ def index_analysis(text: str, sentence_analysis=None) -> IndexedText:
         )
         for sentence in pieces:
             if sentence:
-                sentence_words, reading = analyse(sentence)
+                sentence_words, sentence_readings = analyse(sentence)
                 words.extend(sentence_words)
-                if reading:
-                    readings.append(reading)
-    return IndexedText(words, " ".join(readings))
+                readings.extend(sentence_readings)
+    return IndexedText(words, readings)
 
 
 @lru_cache(maxsize=65_536)
@@ -191,8 +190,9 @@ def _cached_analysis(sentence: str, stem_latin: bool) -> tuple[tuple[str, int, i
 
 
 @lru_cache(maxsize=65_536)
-def analyse_sentence(sentence: str) -> tuple[tuple[str, ...], str]:
-    """The words of a sentence and its reading in katakana, in one pass of Sudachi."""
+def analyse_sentence(sentence: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words of a sentence and how each of its Japanese words is read, in one pass of
+    Sudachi (the readings folded as kana are: long vowels dropped, small kana large)."""
     terms: list[str] = []
     readings: list[str] = []
     for piece in SCRIPT_SPLIT.split(sentence):
@@ -200,19 +200,27 @@ def analyse_sentence(sentence: str) -> tuple[tuple[str, ...], str]:
             continue
         if LATIN_WORD.fullmatch(piece):
             terms.append(stem(piece))
-            readings.append(" ")
             continue
         if not CJK_RUN.search(piece):
-            readings.append(" ")
             continue
         for morpheme in sudachi().tokenize(piece):
-            reading = morpheme.reading_form()
-            readings.append(reading if KATAKANA_READING.fullmatch(reading) else " ")
-            if _carries_meaning(morpheme):
-                word = _index_word(morpheme.normalized_form())
-                if word is not None:
-                    terms.append(word)
-    return tuple(terms), " ".join("".join(readings).split())
+            if not _carries_meaning(morpheme):
+                continue
+            word = _index_word(morpheme.normalized_form())
+            if word is None:
+                continue
+            terms.append(word)
+            reading = _reading_word(morpheme.reading_form())
+            if reading:
+                readings.append(reading)
+    return tuple(terms), tuple(readings)
+
+
+@lru_cache(maxsize=65_536)
+def _reading_word(reading: str) -> str | None:
+    if not KATAKANA_READING.fullmatch(reading):
+        return None
+    return fold_kana(reading, every_long_vowel=True)
 
 
 def title_key(text: str) -> str:
@@ -229,16 +237,20 @@ def title_reading_key(text: str) -> str | None:
     """How a title's words are read (運用とは？ → ウンヨウ), for a query typed in kana that is
     exactly the title; None for a title with Latin words, which have no reading."""
     first_line = normalize(text).strip().split("\n", 1)[0]
-    if not first_line or LATIN_WORD.search(first_line) or len(first_line) > MAX_CHUNK_CHARS:
+    if not first_line or LATIN_WORD.search(first_line):
         return None
-    readings = [m.reading_form() for m in sudachi().tokenize(first_line) if _carries_meaning(m)]
-    reading = "".join(r for r in readings if KATAKANA_READING.fullmatch(r))
-    return READING_KEY_PREFIX + fold_kana(reading, every_long_vowel=True) if reading else None
+    readings = index_analysis(first_line).readings
+    return READING_KEY_PREFIX + "".join(readings) if readings else None
 
 
 def kana_key(kana: str) -> str:
     """The reading key of words typed in kana (うんよう → ウンヨウ)."""
-    return READING_KEY_PREFIX + fold_kana(kana, every_long_vowel=True)
+    return READING_KEY_PREFIX + kana_reading(kana)
+
+
+def kana_reading(kana: str) -> str:
+    """Kana typed by someone as the documents' readings are kept (folded katakana)."""
+    return fold_kana(kana, every_long_vowel=True)
 
 
 KATAKANA_READING = re.compile(r"[\u30a1-\u30fa\u30fc]+")
@@ -618,11 +630,10 @@ class BigramTokenizer(_TermTokenizer):
 
 
 class ReadingTokenizer(_TermTokenizer):
-    """Character pairs of the text's reading (katakana), for words typed in kana."""
+    """How the text's words are read (katakana), for words typed in kana."""
 
     def terms(self, text):
-        pairs = bigram_words(index_analysis(text).reading)
-        return [Term(pair, 0, 0) for pair in pairs]
+        return [Term(reading, 0, 0) for reading in index_analysis(text).readings]
 
 
 def MorphologicalAnalyzer() -> Composable:

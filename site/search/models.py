@@ -34,3 +34,29 @@ class SynonymGroup(models.Model):
 
 post_save.connect(clear_cache, sender=SynonymGroup)
 post_delete.connect(clear_cache, sender=SynonymGroup)
+
+
+class PendingIndexWrite(models.Model):
+    """A change the search index has yet to take, written in the same transaction as the change
+    itself: a write that is committed cannot be lost on the way to the index (a process killed
+    between the commit and the index write, a worker down). Rows go once the index has them;
+    one that fails stays, with its error, and is tried again (search/outbox.py)."""
+
+    class Action(models.TextChoices):
+        INDEX = "index", _("index")
+        DELETE = "delete", _("delete")
+
+    model = models.CharField(_("model"), max_length=100)  # app_label.ModelName
+    object_pk = models.CharField(_("object"), max_length=64)
+    action = models.CharField(_("action"), max_length=6, choices=Action.choices)
+    queued_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("pending index write")
+        verbose_name_plural = _("pending index writes")
+
+    def __str__(self):
+        return f"{self.action} {self.model}:{self.object_pk}"

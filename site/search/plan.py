@@ -38,6 +38,7 @@ from search.analysis import (
     bigram_words,
     fold_kana,
     kana_key,
+    kana_reading,
     kana_spans,
     katakana_reading,
     normalize,
@@ -72,13 +73,13 @@ class RelaxedText(PlainText):
 @dataclass(frozen=True)
 class Alternative:
     """One way of matching a concept: all of ``words`` (dictionary terms), or with character
-    pairs allowed, ``pairs`` as a phrase, or ``reading_pairs`` as a phrase of the documents'
-    readings (a word typed in hiragana: ようけんていぎ)."""
+    pairs allowed, ``pairs`` as a phrase, or ``reading`` (words typed in kana: ようけんていぎ) as
+    the readings of the documents' words (ヨウケン テイギ)."""
 
     words: tuple[str, ...]
     pairs: tuple[str, ...] = ()
     ordered: bool = False  # a quoted phrase: the words in this order, next to each other
-    reading_pairs: tuple[str, ...] = ()
+    reading: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class TextPlan:
     @property
     def has_pairs(self) -> bool:
         return any(
-            alternative.pairs or alternative.reading_pairs
+            alternative.pairs or alternative.reading
             for reading in self.readings
             for concept in reading.compounds
             for alternative in concept.alternatives
@@ -130,7 +131,7 @@ class Builder(Protocol):
 
     def pairs(self, pairs: Sequence[str], boost: float): ...
 
-    def reading(self, pairs: Sequence[str], boost: float): ...
+    def reading(self, kana: str, boost: float): ...  # see segment_reading
 
     def title(self, key: str, boost: float): ...
 
@@ -141,6 +142,8 @@ class Builder(Protocol):
     def best_of(self, queries: list): ...  # the best-scoring one counts (synonyms, readings)
 
     def scored_by(self, required, extras: list): ...  # ``required``, ranked higher by extras
+
+    def is_common(self, words: Sequence[str]) -> bool: ...  # in so many documents it only ranks
 
     def exclude(self, query, excluded): ...
 
@@ -211,9 +214,7 @@ def _has_words_after(text: str, spans) -> bool:
 
 def _kana_reading(text: str, spans, synonyms) -> Reading:
     """The query with its words typed in hiragana looked for in the documents' readings."""
-    kana = [
-        Concept((Alternative((), reading_pairs=tuple(bigram_words(text[a:b]))),)) for a, b in spans
-    ]
+    kana = [Concept((Alternative((), reading=kana_reading(text[a:b])),)) for a, b in spans]
     rest = list(text)
     for a, b in spans:
         rest[a:b] = " " * (b - a)
@@ -332,6 +333,7 @@ def compile_plan(plan: TextPlan, stage: str, builder: Builder, boost: float = 1.
 
 def _compile_reading(reading: Reading, stage: str, builder: Builder, boost: float):
     words = [_compile_concept(c, builder, boost, with_pairs=False) for c in reading.concepts]
+    extras = []
     if stage == "all":
         required = _all(builder, words)
     elif stage == "all_pairs":
@@ -342,21 +344,29 @@ def _compile_reading(reading: Reading, stage: str, builder: Builder, boost: floa
     elif stage == "most":
         required = builder.any_of(words, minimum=most_of(len(words)))
     else:  # any word, or any compound as a run of characters
+        # A common word alone does not make a document a result (開発 in a query about
+        # 開発の工程と手戻り); it ranks the documents that have a rarer word of the query.
+        common = [all(builder.is_common(a.words) for a in c.alternatives) for c in reading.concepts]
+        if any(common) and not all(common):
+            extras = [m for m, is_common in zip(words, common, strict=True) if is_common]
+            words = [m for m, is_common in zip(words, common, strict=True) if not is_common]
+        # A compound as a run of characters, unless its words are all common (問い合わせ):
+        # then its character pairs are too.
         pairs = [
             builder.pairs(alternative.pairs, boost * PAIR_WEIGHT)
             for concept in reading.compounds
             for alternative in concept.alternatives
-            if len(alternative.pairs) > 1 or (alternative.pairs and len(alternative.words) > 1)
+            if (len(alternative.pairs) > 1 or (alternative.pairs and len(alternative.words) > 1))
+            and not builder.is_common(alternative.words)
         ] + [
-            builder.reading(alternative.reading_pairs, boost * PAIR_WEIGHT)
+            builder.reading(alternative.reading, boost)
             for concept in reading.compounds
             for alternative in concept.alternatives
-            if alternative.reading_pairs
+            if alternative.reading
         ]
         options = words + pairs
         required = options[0] if len(options) == 1 else builder.any_of(options)
-    extras = []
-    if stage in {"most", "any"} and len(words) > 1:
+    if stage in {"most", "any"} and len(reading.concepts) > 1:
         extras.append(
             _all(
                 builder,
@@ -384,8 +394,8 @@ def _compile_concept(concept: Concept, builder: Builder, boost: float, with_pair
         if with_pairs and alternative.pairs and not _is_latin(alternative):
             options.append(builder.pairs(alternative.pairs, boost * PAIR_WEIGHT))
         # A word typed in kana has no other reading: its reading matches in every stage.
-        if alternative.reading_pairs and (with_pairs or not alternative.words):
-            options.append(builder.reading(alternative.reading_pairs, boost * PAIR_WEIGHT))
+        if alternative.reading and (with_pairs or not alternative.words):
+            options.append(builder.reading(alternative.reading, boost))
     options = [o for o in options if o is not None]
     if not options:
         return builder.nothing()
@@ -401,6 +411,27 @@ def _compile_words(alternative: Alternative, builder: Builder, boost: float):
 
 def _is_latin(alternative: Alternative) -> bool:
     return all(LATIN_WORD.fullmatch(w) for w in alternative.words)
+
+
+# Words typed in kana are matched to the readings the index knows: the fewest, longest of them.
+LONGEST_READING = 12
+
+
+def segment_reading(kana: str, known) -> list[str] | None:
+    """``kana`` (folded katakana: ヨウケンテイギ) as a run of readings the index has
+    (ヨウケン テイギ), the fewest possible; None when no such run exists. ``known(reading)``
+    says whether documents have a word so read."""
+    best: list[list[str] | None] = [None] * (len(kana) + 1)
+    best[0] = []
+    for end in range(1, len(kana) + 1):
+        for start in range(max(0, end - LONGEST_READING), end):
+            before = best[start]
+            if before is None or (best[end] is not None and len(best[end]) <= len(before) + 1):
+                continue
+            piece = kana[start:end]
+            if known(piece):
+                best[end] = [*before, piece]
+    return best[-1]
 
 
 def folded_key(text: str) -> str:

@@ -21,6 +21,7 @@ from search.querystring import ParsedQuery
 
 PER_PAGE = 10
 MAX_PAGE = 50
+SNIPPET_SOURCE_CHARS = 400
 
 
 @dataclass
@@ -70,6 +71,7 @@ def search(request, parsed: ParsedQuery, *, kind="", topic=None, page=1) -> Outc
 def _search_in_one_pass(backend, request, parsed, query, kind, topic, page) -> Outcome:
     scopes = _scopes(request, topic)
     by_name = {searchable.name: searchable for searchable, _queryset in scopes}
+    querysets = {searchable.name: queryset for searchable, queryset in scopes}
     found = backend.search_scopes(
         query,
         [(searchable.name, queryset) for searchable, queryset in scopes],
@@ -83,7 +85,7 @@ def _search_in_one_pass(backend, request, parsed, query, kind, topic, page) -> O
         for topic_id, count in counts.items():
             if topic_id is not None:
                 outcome.topic_counts[topic_id] = outcome.topic_counts.get(topic_id, 0) + count
-    objects = _objects_of(request, by_name, found.hits)
+    objects = _objects_of(querysets, found.hits)
     words = parsed.all_terms()
     for hit in found.hits:
         obj = objects.get((hit.scope, hit.pk))
@@ -91,13 +93,13 @@ def _search_in_one_pass(backend, request, parsed, query, kind, topic, page) -> O
             continue
         searchable = by_name[hit.scope]
         description = getattr(obj, "search_description", "")
-        outcome.results.append(
-            _result(searchable, obj, request, description or plain_text(hit.excerpt), words)
-        )
+        # The first part of the stored excerpt: a snippet shows 140 characters of it.
+        text = description or plain_text(hit.excerpt[:SNIPPET_SOURCE_CHARS])
+        outcome.results.append(_result(searchable, obj, request, text, words))
     return outcome
 
 
-def _objects_of(request, by_name, hits) -> dict:
+def _objects_of(querysets, hits) -> dict:
     """The objects of the hits shown, one query per type."""
     wanted: dict[str, list[str]] = {}
     for hit in hits:
@@ -105,7 +107,7 @@ def _objects_of(request, by_name, hits) -> dict:
     objects = {}
     for name, pks in wanted.items():
         # Only the objects: their snippets come from the index, not from related rows.
-        queryset = by_name[name].queryset(request).prefetch_related(None).filter(pk__in=pks)
+        queryset = querysets[name].prefetch_related(None).filter(pk__in=pks)
         for obj in queryset:
             objects[(name, str(obj.pk))] = obj
     return objects

@@ -1,17 +1,28 @@
-"""Query-time expansion with the synonym and abbreviation table that admins edit."""
+"""Query-time expansion with the synonym and abbreviation table that admins edit.
+
+A query looks up every run of its words in the table, and a page of results looks up the words
+it highlights: the table is kept in each process and checked against the shared cache's
+version of it at most every few seconds, so an edit reaches every process within that time
+(and this one at once)."""
+
+import time
 
 from django.core.cache import cache
 
 from search.analysis import fold_kana, normalize
 
 CACHE_KEY = "search:synonyms:v1"
+VERSION_KEY = "search:synonyms:version"
+CHECK_EVERY = 5.0  # seconds
+
+_process = {"table": None, "version": None, "checked": 0.0}
 
 
 def _key(term: str) -> str:
     return fold_kana(normalize(term)).replace(" ", "")
 
 
-def synonym_map() -> dict[str, list[str]]:
+def _load() -> dict[str, list[str]]:
     table = cache.get(CACHE_KEY)
     if table is None:
         from search.models import SynonymGroup
@@ -25,6 +36,18 @@ def synonym_map() -> dict[str, list[str]]:
     return table
 
 
+def synonym_map() -> dict[str, list[str]]:
+    now = time.monotonic()
+    if _process["table"] is not None and now - _process["checked"] < CHECK_EVERY:
+        return _process["table"]
+    version = cache.get(VERSION_KEY)
+    if _process["table"] is None or version != _process["version"]:
+        _process["table"] = _load()
+        _process["version"] = version
+    _process["checked"] = now
+    return _process["table"]
+
+
 def expand(term: str) -> list[str]:
     """The other spellings of a term, e.g. ``rfp`` → ``["提案依頼書"]``."""
     return synonym_map().get(_key(term), [])
@@ -32,3 +55,5 @@ def expand(term: str) -> list[str]:
 
 def clear_cache(**kwargs):
     cache.delete(CACHE_KEY)
+    cache.set(VERSION_KEY, time.time_ns(), None)
+    _process["table"] = None

@@ -38,18 +38,18 @@ class TermStore:
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS sentences"
-            " (digest BLOB PRIMARY KEY, words TEXT, reading TEXT) WITHOUT ROWID"
+            " (digest BLOB PRIMARY KEY, words TEXT, readings TEXT) WITHOUT ROWID"
         )
         self._previous = None
         if previous is not None and previous.exists():
             self._previous = sqlite3.connect(f"file:{previous}?mode=ro", uri=True)
-        self._memory: OrderedDict[str, tuple[tuple[str, ...], str]] = OrderedDict()
+        self._memory: OrderedDict[str, tuple[tuple[str, ...], tuple[str, ...]]] = OrderedDict()
         self._pending: list[tuple[bytes, str, str]] = []
         self.reused = 0
         self.analysed = 0
 
-    def analysis(self, sentence: str) -> tuple[tuple[str, ...], str]:
-        """The words and reading of a sentence (``search.analysis.analyse_sentence``)."""
+    def analysis(self, sentence: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The words and readings of a sentence (``search.analysis.analyse_sentence``)."""
         found = self._memory.get(sentence)
         if found is not None:
             self._memory.move_to_end(sentence)
@@ -59,17 +59,17 @@ class TermStore:
         if self._previous is not None:
             try:
                 row = self._previous.execute(
-                    "SELECT words, reading FROM sentences WHERE digest = ?", (key,)
+                    "SELECT words, readings FROM sentences WHERE digest = ?", (key,)
                 ).fetchone()
             except sqlite3.Error:  # a store of another format: analysed afresh
                 self._previous = None
         if row is not None:
-            found = (tuple(row[0].split(SEPARATOR)) if row[0] else (), row[1])
+            found = tuple(tuple(column.split(SEPARATOR)) if column else () for column in row)
             self.reused += 1
         else:
             found = analyse_sentence(sentence)
             self.analysed += 1
-        self._pending.append((key, SEPARATOR.join(found[0]), found[1]))
+        self._pending.append((key, SEPARATOR.join(found[0]), SEPARATOR.join(found[1])))
         if len(self._pending) >= FLUSH_EVERY:
             self.flush()
         self._memory[sentence] = found

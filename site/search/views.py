@@ -1,3 +1,4 @@
+import logging
 import re
 
 from django.http import JsonResponse
@@ -9,6 +10,7 @@ from search import registry, service
 from search.querystring import MAX_QUERY_LENGTH, parse
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+logger = logging.getLogger(__name__)
 
 
 def _page_number(raw) -> int:
@@ -38,11 +40,21 @@ def site_search(request):
             % {"count": MAX_QUERY_LENGTH}
         )
     outcome = service.Outcome()
+    status = 200
     if parsed.is_empty:
         if request.GET.get("q", "").strip():
             notices.append(_("Type one or more words to search for."))
     else:
-        outcome = service.search(request, parsed, kind=kind, topic=topic, page=page)
+        try:
+            outcome = service.search(request, parsed, kind=kind, topic=topic, page=page)
+        except Exception:
+            # A damaged or missing index: the page says so instead of failing (and /healthz
+            # reports it to whoever runs the site).
+            logger.exception("The site search failed for %r", parsed.text)
+            outcome, status = service.Outcome(), 503
+            notices.append(
+                _("Search is not available at the moment. Please try again a little later.")
+            )
         if outcome.total and outcome.stage == "most":
             notices.append(
                 _("Few pages contain all of your words; showing results with most of them.")
@@ -51,7 +63,11 @@ def site_search(request):
             notices.append(
                 _("Nothing contains all of your words; showing results with any of them.")
             )
-    suggestions = service.suggestions(parsed) if not outcome.total and not parsed.is_empty else []
+    suggestions = (
+        service.suggestions(parsed)
+        if not outcome.total and not parsed.is_empty and status == 200
+        else []
+    )
     type_facets = [
         {"value": s.name, "label": str(s.label), "count": outcome.type_counts.get(s.name, 0)}
         for s in registry.searchable_types()
@@ -68,9 +84,11 @@ def site_search(request):
                     for result in outcome.results
                 ],
                 "facets": {"type": type_facets, "topic": topic_facets},
-                # Said, not done silently: a query cut to its first 200 characters.
-                **({"notices": notices} if parsed.truncated else {}),
+                # Said, not done silently: a query cut to its first 200 characters, a search
+                # that is not available.
+                **({"notices": notices} if parsed.truncated or status != 200 else {}),
             },
+            status=status,
             json_dumps_params={"ensure_ascii": False},
         )
 
@@ -94,6 +112,9 @@ def site_search(request):
             "has_previous": page > 1,
             "has_next": page < min(last_page, service.MAX_PAGE),
             "last_page": last_page,
-            "no_results_help": service.no_results_help() if not outcome.total else [],
+            "no_results_help": (
+                service.no_results_help() if not outcome.total and status == 200 else []
+            ),
         },
+        status=status,
     )

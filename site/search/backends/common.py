@@ -315,6 +315,11 @@ def _is_multi_valued(model, field) -> bool:
     )
 
 
+def has_indexed_objects() -> bool:
+    """Whether the database holds anything to index (an empty index is then a fault)."""
+    return any(model.get_indexed_objects().exists() for model in get_indexed_models())
+
+
 def indexed_columns() -> dict[str, str]:
     """Every column of every indexed model: what an engine with a fixed schema declares."""
     columns: dict[str, str] = {}
@@ -497,6 +502,13 @@ class Generations:
         for old in self.root.glob("gen-*"):
             if old.name not in {path.name, previous.name if previous else None}:
                 shutil.rmtree(old, ignore_errors=True)
+
+    def live_generation(self) -> Path:
+        """The live generation, which must exist (a health check does not create one)."""
+        link = self.current_link
+        if not link.is_symlink() or not link.exists():
+            raise FileNotFoundError(f"no live search index at {link}")
+        return Path(os.path.realpath(link))
 
     def previous_generation(self) -> Path | None:
         """The live generation while a rebuild writes the next one."""

@@ -69,11 +69,12 @@ from search.backends.common import (
     as_naive_utc,
     boost_column,
     encode_filter_value,
+    has_indexed_objects,
     has_pairs,
     indexed_columns,
     searchable_boosts,
 )
-from search.plan import ENOUGH, TextCompiler
+from search.plan import ENOUGH, TextCompiler, segment_reading
 from search.termstore import TermStore
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,12 @@ EXCERPT_CHARS = 1_500
 WRITER_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up
 WRITE_HEAP = 20_000_000
 DEFAULT_BUILD_HEAP_MB = 400
+# In the "any" stage, a word in more than this share of the documents only ranks the documents
+# that have a rarer word of the query (as Elasticsearch's common terms query reads them):
+# scoring every document that has 開発 or 職員 is most of the time of a long query and changes
+# none of its first results. Never in an index of fewer than COMMON_WORD_MIN_DOCUMENTS.
+COMMON_WORD_SHARE = 0.05
+COMMON_WORD_MIN_DOCUMENTS = 1_000
 # A rebuild of at least this many documents analyses its text in worker processes.
 PARALLEL_BUILD_FROM = 2_000
 # At most this many hits are fetched when results are ordered by the database.
@@ -175,7 +182,7 @@ class _Analysed(NamedTuple):
 
     words: str
     pairs: str
-    reading: str
+    readings: str
 
 
 def analyse_document(texts: dict[str, list[str]], titles: list[str], sentence_analysis=None):
@@ -190,11 +197,9 @@ def analyse_document(texts: dict[str, list[str]], titles: list[str], sentence_an
         found = analyses.get(text)
         if found is None:
             normalised = normalize(text)
-            words, reading = index_analysis(normalised, sentence_analysis)
+            words, readings = index_analysis(normalised, sentence_analysis)
             found = analyses[text] = _Analysed(
-                " ".join(words),
-                " ".join(bigram_words(normalised)),
-                " ".join(bigram_words(reading)),
+                " ".join(words), " ".join(bigram_words(normalised)), " ".join(readings)
             )
         return found
 
@@ -213,7 +218,7 @@ def analyse_document(texts: dict[str, list[str]], titles: list[str], sentence_an
         if has_pairs(column):
             columns[f"{column}__b"] = " ".join(a.pairs for a in analysed if a.pairs)
         if column == ALL_TEXT:
-            columns[READING] = " ".join(a.reading for a in analysed if a.reading)
+            columns[READING] = " ".join(a.readings for a in analysed if a.readings)
     keys = [k for title in titles for k in (title_key(title), title_reading_key(title)) if k]
     return columns, keys
 
@@ -527,8 +532,9 @@ class TantivyIndexRebuilder:
 class TextBuilder:
     """``search.plan.Builder`` for Tantivy: plan words over the given text columns."""
 
-    def __init__(self, opened: OpenIndex, columns: list[tuple[str, float]]):
+    def __init__(self, opened: OpenIndex, columns: list[tuple[str, float]], searcher=None):
         self.schema = opened.schema
+        self.searcher = searcher
         self.word_columns = [(f"{c}__t", b) for c, b in columns if opened.has(f"{c}__t")]
         self.pair_columns = [
             (f"{c}__b", b) for c, b in columns if has_pairs(c) and opened.has(f"{c}__b")
@@ -576,14 +582,28 @@ class TextBuilder:
 
         return self._over(self.pair_columns, make)
 
-    def reading(self, pairs, boost):
-        if not self.has_reading or not pairs:
+    def is_common(self, words) -> bool:
+        """Whether every one of ``words`` is in so many documents that it only ranks."""
+        if self.searcher is None or not words:
+            return False
+        documents = self.searcher.num_docs
+        if documents < COMMON_WORD_MIN_DOCUMENTS:
+            return False
+        cutoff = COMMON_WORD_SHARE * documents
+        column = f"{ALL_TEXT}__t"
+        return all(self.searcher.doc_freq(column, word) > cutoff for word in words)
+
+    def reading(self, kana, boost):
+        """Documents with words read as ``kana`` (ヨウケンテイギ: ヨウケン then テイギ)."""
+        if not self.has_reading or self.searcher is None:
             return tantivy.Query.empty_query()
-        pairs = list(pairs)
-        if len(pairs) == 1:
-            query = tantivy.Query.term_query(self.schema, READING, pairs[0])
+        readings = segment_reading(kana, lambda r: self.searcher.doc_freq(READING, r) > 0)
+        if not readings:
+            return tantivy.Query.empty_query()
+        if len(readings) == 1:
+            query = tantivy.Query.term_query(self.schema, READING, readings[0])
         else:
-            query = tantivy.Query.phrase_query(self.schema, READING, pairs)
+            query = tantivy.Query.phrase_query(self.schema, READING, readings)
         return _boosted(query, boost)
 
     def title(self, key, boost):
@@ -737,12 +757,12 @@ class TantivySearchQueryCompiler(FilterCompiler, TextCompiler, BaseSearchQueryCo
             (boost_column(b), b) for b in searchable_boosts(self.queryset.model)
         ]
 
-    def builder(self):
-        return TextBuilder(self.opened, self.text_columns())
+    def builder(self, searcher=None):
+        return TextBuilder(self.opened, self.text_columns(), searcher or self.searcher)
 
     def get_search_query(self, opened: OpenIndex, searcher, stage: str):
         self.opened = opened
-        text = self.compile_text(self.builder(), stage)
+        text = self.compile_text(self.builder(searcher), stage)
         restriction = self.get_filter(opened, searcher)
         if restriction is None:
             return text
@@ -834,7 +854,10 @@ class TantivySearchResults(BaseSearchResults):
         stages = compiler.stages()
         for stage in stages:
             query = compiler.get_search_query(opened, searcher, stage)
-            if stage == stages[-1] or searcher.search(query, 1).count >= ENOUGH:
+            if (
+                stage == stages[-1]
+                or len(searcher.search(query, ENOUGH, count=False).hits) >= ENOUGH
+            ):
                 break
         self._settled = (stage, query)
         return self._settled
@@ -1057,16 +1080,18 @@ class TantivySearchBackend(Generations, BaseSearchBackend):
                     else compiler._filter_and([type_filter, restriction])
                 )
             every_scope = first._filter_or(list(filters.values()))
+            # The stage is settled on the first that finds enough documents: its top hits are
+            # the first page's, when that is the page asked for.
             stages = first.stages()
             for stage in stages:
                 first.opened = opened
-                text = first.compile_text(first.builder(), stage)
+                text = first.compile_text(first.builder(searcher), stage)
                 combined = first._filter_and([text, every_scope])
-                found = searcher.search(combined, 1).count
-                if found >= ENOUGH or stage == stages[-1]:
+                probe = searcher.search(combined, max(ENOUGH, limit), count=False).hits
+                if len(probe) >= ENOUGH or stage == stages[-1]:
                     break
             outcome.stage = stage
-            outcome.counts = self._counts_per_scope(opened, searcher, combined, compilers)
+            # Counts per type and the facets: one pass over the documents found, unscored.
             facet_columns = {
                 name: compilers[name].mapping.filter_column(
                     compilers[name]._get_filterable_field(field_name)
@@ -1074,38 +1099,39 @@ class TantivySearchBackend(Generations, BaseSearchBackend):
                 for name, field_name in facet_fields.items()
                 if name in compilers
             }
-            by_column = self.facet_counts(opened, searcher, combined, list(facet_columns.values()))
+            by_column = self.facet_counts(
+                opened, searcher, combined, ["doc_model", *facet_columns.values()]
+            )
+            outcome.counts = dict.fromkeys(compilers, 0)
+            for label, count in by_column["doc_model"].items():
+                scope = self._scope_of(label, compilers)
+                if scope:
+                    outcome.counts[scope] += count
             outcome.facets = {name: by_column[column] for name, column in facet_columns.items()}
             if kind:
                 if kind not in filters:
                     return outcome
                 shown = first._filter_and([text, filters[kind]])
                 outcome.total = outcome.counts.get(kind, 0)
+                hits = searcher.search(shown, limit, count=False, offset=offset).hits
             else:
-                shown = combined
-                outcome.total = found
-            result = searcher.search(shown, limit, count=False, offset=offset)
-            for score, address in result.hits:
+                outcome.total = sum(outcome.counts.values())
+                hits = (
+                    probe[offset : offset + limit]
+                    if offset + limit <= len(probe)
+                    else searcher.search(combined, limit, count=False, offset=offset).hits
+                )
+            for score, address in hits:
                 document = searcher.doc(address)
-                model_label = document.get_first("doc_model")
                 outcome.hits.append(
                     ScopedHit(
-                        scope=self._scope_of(model_label, compilers),
+                        scope=self._scope_of(document.get_first("doc_model"), compilers),
                         pk=document.get_first("doc_id").split(":", 1)[1],
                         score=score,
                         excerpt=document.get_first("doc_excerpt") or "",
                     )
                 )
         return outcome
-
-    def _counts_per_scope(self, opened, searcher, query, compilers) -> dict[str, int]:
-        by_model = self.facet_counts(opened, searcher, query, ["doc_model"])["doc_model"]
-        counts = dict.fromkeys(compilers, 0)
-        for label, count in by_model.items():
-            scope = self._scope_of(label, compilers)
-            if scope:
-                counts[scope] += count
-        return counts
 
     def _scope_of(self, model_label: str, compilers) -> str:
         """The scope whose model is the nearest ancestor of the document's model."""
@@ -1122,20 +1148,20 @@ class TantivySearchBackend(Generations, BaseSearchBackend):
                     best, depth = name, distance
         return best
 
-    # Writing goes through django-tasks so that no request waits on the index.
+    # Writing: queued with the change that makes it (search/outbox.py), then written.
 
     def add(self, obj):
-        from search.tasks import index_objects
+        from search.outbox import queue_index
 
-        index_objects.enqueue(obj._meta.label, [str(obj.pk)], str(self.root))
+        queue_index(obj)
 
     def add_bulk(self, model, obj_list):
         self.get_index_for_model(model).add_items(model, obj_list)
 
     def delete(self, obj):
-        from search.tasks import delete_documents
+        from search.outbox import queue_delete
 
-        delete_documents.enqueue([IndexMapping(type(obj)).document_id(obj)], str(self.root))
+        queue_delete(obj._meta.label, obj.pk)
 
     def write_objects(self, model, objects: Iterable):
         self.get_index_for_model(model).add_items(model, list(objects))
@@ -1192,10 +1218,14 @@ class TantivySearchBackend(Generations, BaseSearchBackend):
             return [searcher.doc(address).get_first("doc_id") for _score, address in hits]
 
     def check_health(self):
-        """Opens the live index afresh (not this thread's open copy, which outlives its files)
-        and runs a query: what /healthz asks of the search."""
-        opened = open_index(self.current_path())
-        opened.index.searcher().search(tantivy.Query.all_query(), 1)
+        """What /healthz asks of the search: the live index is there, opens afresh (not this
+        thread's open copy, which outlives its files), answers a query, and is not empty while
+        the database has things to find."""
+        opened = open_index(self.live_generation())
+        searcher = opened.index.searcher()
+        searcher.search(tantivy.Query.all_query(), 1)
+        if searcher.num_docs == 0 and has_indexed_objects():
+            raise RuntimeError("the search index is empty: run manage.py update_index")
         return True
 
 

@@ -60,10 +60,11 @@ from search.backends.common import (
     boost_column,
     convert_filter_value,
     encode_filter_value,
+    has_indexed_objects,
     has_pairs,
     searchable_boosts,
 )
-from search.plan import ENOUGH, TextCompiler
+from search.plan import ENOUGH, TextCompiler, segment_reading
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +266,8 @@ class WhooshIndexRebuilder:
 class WhooshTextBuilder:
     """``search.plan.Builder`` for Whoosh."""
 
-    def __init__(self, columns: list[tuple[str, float]]):
+    def __init__(self, columns: list[tuple[str, float]], searcher=None):
+        self.searcher = searcher
         self.word_columns = [(f"{c}__t", b) for c, b in columns]
         self.pair_columns = [(f"{c}__b", b) for c, b in columns if has_pairs(c)]
         self.all_fields = any(c == ALL_TEXT for c, _b in columns)
@@ -293,10 +295,14 @@ class WhooshTextBuilder:
             return wq.NullQuery()
         return self._either([_phrase(c, list(pairs), boost * b) for c, b in self.pair_columns])
 
-    def reading(self, pairs, boost):
-        if not self.all_fields or not pairs:
+    def is_common(self, words):
+        return False  # Whoosh serves small sites: every word of the query finds
+
+    def reading(self, kana, boost):
+        if not self.all_fields or self.searcher is None:
             return wq.NullQuery()
-        return _phrase(READING, list(pairs), boost)
+        readings = segment_reading(kana, lambda r: self.searcher.doc_frequency(READING, r) > 0)
+        return _phrase(READING, readings, boost) if readings else wq.NullQuery()
 
     def title(self, key, boost):
         if not self.all_fields:
@@ -386,7 +392,7 @@ class WhooshSearchQueryCompiler(FilterCompiler, TextCompiler, BaseSearchQueryCom
         :class:`Restricted` rather than Whoosh's ``filter=`` argument: a filter is turned into a
         set of every allowed document number on each search, while ``Restricted`` only steps
         through the allowed documents that the text query reaches."""
-        text = self.compile_text(WhooshTextBuilder(self.text_columns()), stage)
+        text = self.compile_text(WhooshTextBuilder(self.text_columns(), searcher), stage)
         restriction = self.get_filter(searcher)
         if restriction is None:
             return text
@@ -656,20 +662,20 @@ class WhooshSearchBackend(Generations, BaseSearchBackend):
             searcher = cache[path] = self.open_index(path).searcher()
         return _Borrowed(searcher)
 
-    # Writing goes through django-tasks so that no request waits on the index.
+    # Writing: queued with the change that makes it (search/outbox.py), then written.
 
     def add(self, obj):
-        from search.tasks import index_objects
+        from search.outbox import queue_index
 
-        index_objects.enqueue(obj._meta.label, [str(obj.pk)], str(self.root))
+        queue_index(obj)
 
     def add_bulk(self, model, obj_list):
         self.get_index_for_model(model).add_items(model, obj_list)
 
     def delete(self, obj):
-        from search.tasks import delete_documents
+        from search.outbox import queue_delete
 
-        delete_documents.enqueue([WhooshMapping(type(obj)).document_id(obj)], str(self.root))
+        queue_delete(obj._meta.label, obj.pk)
 
     def write_objects(self, model, objects: Iterable):
         self.get_index_for_model(model).add_items(model, list(objects))
@@ -714,9 +720,13 @@ class WhooshSearchBackend(Generations, BaseSearchBackend):
             return [fields["doc_id"] for fields in searcher.all_stored_fields()]
 
     def check_health(self):
-        """Opens the live index afresh and runs a query: what /healthz asks of the search."""
-        with self.open_index(self.current_path()).searcher() as searcher:
+        """What /healthz asks of the search: the live index is there, opens afresh, answers a
+        query, and is not empty while the database has things to find."""
+        with self.open_index(self.live_generation()).searcher() as searcher:
             searcher.search(wq.Every(), limit=1)
+            empty = searcher.doc_count() == 0
+        if empty and has_indexed_objects():
+            raise RuntimeError("the search index is empty: run manage.py update_index")
         return True
 
 
