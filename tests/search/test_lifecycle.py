@@ -94,13 +94,12 @@ def test_a_committed_answer_always_reaches_its_question_in_the_index(settings, d
     """An answer is searched for with its question: the question's new index entry is queued
     in the answer's own transaction (it was a callback after the commit, lost when the process
     died in between)."""
-    from search.models import PendingIndexWrite
-    from search.outbox import drain
-    from tests.factories import UserFactory
-
     from knowledge import posting
     from knowledge.models import Question
+    from search.models import PendingIndexWrite
+    from search.outbox import drain
     from search.plan import RelaxedText
+    from tests.factories import UserFactory
 
     settings.KNOWLEDGE_REVIEWED_POSTS = 0  # published at once
     asker, peer = UserFactory(), UserFactory()
