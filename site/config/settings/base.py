@@ -263,7 +263,23 @@ WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
-WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+# Every kind the case-study form accepts (casestudies.forms.ATTACHMENT_TYPES) is here too: the
+# document model refuses any other.
+WAGTAILDOCS_EXTENSIONS = [
+    "csv",
+    "docx",
+    "json",
+    "key",
+    "ods",
+    "odt",
+    "pdf",
+    "pptx",
+    "rtf",
+    "txt",
+    "xlsx",
+    "xml",
+    "zip",
+]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 # Uploads (core/uploads.py). No SVG: it can carry scripts. Images up to 10 MB and 40 million
 # pixels are re-encoded without their metadata (EXIF, GPS, XMP), which Wagtail would otherwise
