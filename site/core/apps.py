@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self):
-        from . import caching, searchables  # noqa: F401
+        from . import caching, downloads, searchables  # noqa: F401
 
         caching.connect_signals()
+        downloads.protect_wagtail_exports()
