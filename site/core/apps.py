@@ -7,7 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self):
-        from . import caching, downloads, searchables  # noqa: F401
+        from django.db.models.signals import pre_save
+
+        from . import caching, downloads, searchables, text  # noqa: F401
 
         caching.connect_signals()
         downloads.protect_wagtail_exports()
+        pre_save.connect(text.clean_stored_text, dispatch_uid="core.text.clean_stored_text")
