@@ -9,8 +9,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import pre_save
 
-        from . import caching, downloads, searchables, text  # noqa: F401
+        from . import caching, counters, downloads, searchables, text  # noqa: F401
 
+        counters.refuse_per_process_store_in_production()
+        counters.route_allauth_counters()
         caching.connect_signals()
         downloads.protect_wagtail_exports()
         pre_save.connect(text.clean_stored_text, dispatch_uid="core.text.clean_stored_text")

@@ -95,3 +95,19 @@ class StandardPage(Page):
 
     class Meta:
         verbose_name = _("standard page")
+
+
+class SecurityCounter(models.Model):
+    """A sign-in lockout, posting limit or used one-time code (core.counters): kept in the
+    database, where nothing else evicts it and every process sees the same count."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    value = models.JSONField()
+    expires_at = models.DateTimeField(null=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("security counter")
+        verbose_name_plural = _("security counters")
+
+    def __str__(self):
+        return self.key

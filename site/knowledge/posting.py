@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from core.counters import security_cache
 
 from . import notifications
 from .models import (
@@ -71,12 +72,13 @@ def check_can_post(user, kind: str) -> None:
     limit = limits.get(kind)
     if limit is None:
         return
+    # In the security counters' store (core.counters): shared by every process, never evicted.
     key = f"qa-rate:{kind}:{user.pk}"
-    cache.add(key, 0, timeout=3600)
+    security_cache.add(key, 0, timeout=3600)
     try:
-        used = cache.incr(key)
+        used = security_cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
+        security_cache.set(key, 1, timeout=3600)
         used = 1
     if used > limit:
         raise RateLimited
