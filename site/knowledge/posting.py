@@ -44,7 +44,15 @@ class Suspended(PermissionDenied):
 
 
 def is_moderator(user) -> bool:
-    return bool(user.is_authenticated and user.has_perm("knowledge.moderate_posts"))
+    """A moderator whose powers are in force: with MFA_REQUIRED_FOR_STAFF, only after they set
+    up an authenticator app (people.middleware.privileges_in_force)."""
+    from people.middleware import privileges_in_force
+
+    return bool(
+        user.is_authenticated
+        and user.has_perm("knowledge.moderate_posts")
+        and privileges_in_force(user)
+    )
 
 
 def member(user) -> Member:

@@ -94,7 +94,9 @@ class ProfileQuerySet(models.QuerySet):
         return self.filter(is_public=True, user__is_active=True)
 
     def visible_to(self, user):
-        if user.is_authenticated and user.is_staff:
+        from .middleware import privileges_in_force
+
+        if user.is_authenticated and user.is_staff and privileges_in_force(user):
             return self.filter(user__is_active=True)
         if user.is_authenticated:
             return self.filter(models.Q(is_public=True) | models.Q(user=user), user__is_active=True)
