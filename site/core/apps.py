@@ -16,3 +16,12 @@ class CoreConfig(AppConfig):
         caching.connect_signals()
         downloads.protect_wagtail_exports()
         pre_save.connect(text.clean_stored_text, dispatch_uid="core.text.clean_stored_text")
+        from wagtail.documents import get_document_model
+
+        from . import media
+
+        pre_save.connect(
+            media.store_documents_under_random_names,
+            sender=get_document_model(),
+            dispatch_uid="core.media.store_documents_under_random_names",
+        )
