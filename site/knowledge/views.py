@@ -91,10 +91,13 @@ def question_list(request):
         .prefetch_related("topics")
     )
     page = _page(Paginator(questions, PER_PAGE), request.GET.get("page"))
+    roles = identity.roles_of(q.author_id for q in page.object_list)
     rows = [
         {
             "question": question,
-            "byline": identity.byline(question, question, request.user, source=question.source),
+            "byline": identity.byline(
+                question, question, request.user, source=question.source, roles=roles
+            ),
         }
         for question in page.object_list
     ]
@@ -173,10 +176,23 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
         a.body_html = html[a.body]
     my_votes = posting.votes_of(viewer, questions=[question], answers=answers)
     suspended = viewer.is_authenticated and posting.suspension(viewer) is not None
+    roles = identity.roles_of(
+        [
+            question.author_id,
+            *(a.author_id for a in answers),
+            *(c.author_id for a in answers for c in a.shown_comments),
+            *(c.author_id for c in question_comments),
+        ]
+    )
 
     def by(post):
         return identity.byline(
-            post, question, viewer, is_moderator=moderator, source=getattr(post, "source", None)
+            post,
+            question,
+            viewer,
+            is_moderator=moderator,
+            source=getattr(post, "source", None),
+            roles=roles,
         )
 
     answer_rows = [
@@ -461,10 +477,13 @@ def revisions(request, kind, pk):
     new = chosen("to", newest)
     old = chosen("from", max([n for n in numbers if n < new], default=new))
     by_number = {r.number: r for r in history}
+    roles = identity.roles_of(r.author_id for r in history)
     rows = [
         {
             "revision": r,
-            "byline": identity.byline(r, question, request.user, is_moderator=moderator),
+            "byline": identity.byline(
+                r, question, request.user, is_moderator=moderator, roles=roles
+            ),
         }
         for r in reversed(history)
     ]
