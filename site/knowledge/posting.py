@@ -264,10 +264,11 @@ class VoteOutcome:
 
 
 def vote(user, post, value: int) -> VoteOutcome:
-    """Up or down; the same vote again takes it back; the other one replaces it. The score moves
-    in the database (score = score + n), never by writing a number read earlier, so votes cast at
-    the same moment all count."""
-    if value not in (Vote.UP, Vote.DOWN):
+    """Sets the member's vote on the post: up (1), down (-1) or none (0). It says what the vote
+    is to be, not what to change, so the same request sent twice (a double click) ends as sent
+    once. The score moves in the database (score = score + n), never by writing a number read
+    earlier, so votes cast at the same moment all count."""
+    if value not in (Vote.UP, Vote.DOWN, 0):
         raise ValidationError(_("A vote is up or down."))
     check_can_post(user, "vote")
     if post.author_id == user.pk:
@@ -286,17 +287,18 @@ def vote(user, post, value: int) -> VoteOutcome:
                 # score is updated below anyway), so one member's double click cannot insert twice.
                 list(model.objects.select_for_update().filter(pk=post.pk).values_list("pk"))
                 existing = Vote.objects.filter(user=user, **target).first()
-                if existing is None:
-                    Vote.objects.create(user=user, value=value, **target)
-                    delta, now_value = value, value
-                elif existing.value == value:
+                before = existing.value if existing else 0
+                if before == value:
+                    pass
+                elif value == 0:
                     existing.delete()
-                    delta, now_value = -value, 0
+                elif existing is None:
+                    Vote.objects.create(user=user, value=value, **target)
                 else:
                     existing.value = value
                     existing.save(update_fields=["value", "created_at"])
-                    delta, now_value = 2 * value, value
-                model.objects.filter(pk=post.pk).update(score=F("score") + delta)
+                if value != before:
+                    model.objects.filter(pk=post.pk).update(score=F("score") + value - before)
             break
         except IntegrityError:
             # The same member's second click raced the first: read their vote again.
@@ -304,7 +306,7 @@ def vote(user, post, value: int) -> VoteOutcome:
                 raise
             continue
     score = model.objects.values_list("score", flat=True).get(pk=post.pk)
-    return VoteOutcome(score=score, value=now_value)
+    return VoteOutcome(score=score, value=value)
 
 
 def votes_of(user, questions=(), answers=()) -> dict[tuple[str, int], int]:
@@ -328,8 +330,9 @@ def can_accept(user, question: Question) -> bool:
 
 
 @transaction.atomic
-def accept(user, reply: Answer) -> bool:
-    """The asker accepts an answer, or changes their mind; accepting the accepted one undoes it.
+def accept(user, reply: Answer, accepted: bool = True) -> bool:
+    """The asker accepts an answer (replacing one accepted before) or, with accepted=False,
+    withdraws it. It says what is to be, so a double click ends as one click would: accepted.
     Says whether the answer is accepted now."""
     question = Question.objects.select_for_update().get(pk=reply.question_id)
     if not can_accept(user, question):
@@ -339,7 +342,12 @@ def accept(user, reply: Answer) -> bool:
     if not reply.is_published:
         raise PermissionDenied(_("This post is not public."))
     previous = question.accepted_answer_id
-    question.accepted_answer = None if previous == reply.pk else reply
+    if accepted:
+        question.accepted_answer = reply
+    elif previous == reply.pk:
+        question.accepted_answer = None
+    if question.accepted_answer_id == previous:
+        return previous == reply.pk  # nothing changes: no save, no notification
     question.last_activity_at = timezone.now()
     question.refresh_status()
     question.save(update_fields=["accepted_answer", "status", "last_activity_at"])
