@@ -4,8 +4,8 @@ A name is how members recognise each other in threads, so it may not:
 - carry control, format or bidirectional characters (U+202E turns text around; zero-width
   characters make two names look alike), nor private-use or unassigned code points;
 - read as one of the site's own labels — 匿名, 質問者（匿名）, 退会したメンバー, the fallback
-  メンバー, or a role: 管理者, モデレーター, 運営, 事務局 and their English forms — on its own or
-  inside a longer name (「管理者の田中」);
+  メンバー — or, for members who hold no role, a role: 管理者, モデレーター, 運営, 事務局 and their
+  English forms; on its own or inside a longer name (「管理者の田中」);
 - look like another member's name while being different (Cyrillic а for Latin a, カ for 力,
   full-width letters), nor copy a staff member's or moderator's name exactly. Ordinary members
   may share a name: namesakes are real, and their profiles and municipalities tell them apart.
@@ -36,29 +36,28 @@ from django.utils.translation import gettext as _
 FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 KEPT_CATEGORIES = ("L", "M", "N")
 
-# Words that name a role or stand for someone on this site, refused anywhere in a name.
-RESERVED_WORDS = [
-    "匿名",
-    "質問者",
+# Words that stand for someone on this site (the anonymous asker, a closed account): refused
+# anywhere in anyone's name.
+STAND_IN_WORDS = ["匿名", "質問者", "退会", "anonymous", "the asker", "former member"]
+# Words that name a role: refused anywhere in a name, except for the members who hold a role
+# (a real administrator may be called サイト管理者; their badge says so anyway).
+ROLE_WORDS = [
     "管理者",
     "管理人",
     "運営",
     "事務局",
     "モデレーター",
     "モデレータ",
-    "退会",
     "スタッフ",
     "公式",
     "自治体CIOアカデミー",
-    "anonymous",
     "administrator",
     "moderator",
-    "former member",
-    "the asker",
     "municipal cio academy",
 ]
 # Short English words, refused as a word of the name (not inside "Badminton").
-RESERVED_LATIN_WORDS = {"admin", "mod", "staff", "asker", "official", "system", "root"}
+STAND_IN_LATIN_WORDS = {"asker"}
+ROLE_LATIN_WORDS = {"admin", "mod", "staff", "official", "system", "root"}
 # The labels the site writes in place of a name, refused as the whole name.
 RESERVED_LABELS = ["メンバー", "あなた", "誰か", "member", "you", "someone"]
 
@@ -107,26 +106,26 @@ def _latin_words(text: str) -> set[str]:
 
 
 @cache
-def _reserved() -> tuple[frozenset[str], frozenset[str]]:
-    """Skeletons of the reserved words (refused inside a name) and labels (as the name)."""
-    from knowledge.identity import ANONYMOUS, ASKER
+def _reserved() -> dict[str, frozenset[str]]:
+    """Skeletons of the words refused inside a name and of the labels refused as a name."""
+    from knowledge.identity import ANONYMOUS, ASKER, MODERATOR, SITE_STAFF
 
-    labels = set(RESERVED_LABELS)
+    labels, role_labels = set(RESERVED_LABELS), set()
     for language in ("ja", "en"):
         with translation.override(language):
             labels.update(
-                [
-                    str(ANONYMOUS),
-                    str(ASKER),
-                    _("Former member"),
-                    _("Member"),
-                    _("Someone"),
-                    _("Moderator"),
-                    _("Site staff"),
-                ]
+                [str(ANONYMOUS), str(ASKER), _("Former member"), _("Member"), _("Someone")]
             )
-    words = {skeleton(word) for word in RESERVED_WORDS}
-    return frozenset(w for w in words if w), frozenset(skeleton(label) for label in labels)
+            role_labels.update([str(MODERATOR), str(SITE_STAFF)])
+
+    def skeletons(words):
+        return frozenset(shape for shape in map(skeleton, words) if shape)
+
+    return {
+        "stand_in": skeletons(STAND_IN_WORDS),
+        "role": skeletons(ROLE_WORDS) | skeletons(role_labels),
+        "labels": skeletons(labels),
+    }
 
 
 def _refuse(message: str, code: str):
@@ -144,15 +143,17 @@ def check_characters(name: str) -> None:
         )
 
 
-def check_reserved(name: str) -> None:
-    words, labels = _reserved()
+def check_reserved(name: str, *, holds_role: bool = False) -> None:
+    reserved = _reserved()
     shape = skeleton(name)
     if not shape:
         _refuse(_("Please use letters in the name, not only symbols."), "name_empty")
+    words = set(reserved["stand_in"]) | (set() if holds_role else set(reserved["role"]))
+    latin = STAND_IN_LATIN_WORDS | (set() if holds_role else ROLE_LATIN_WORDS)
     if (
-        shape in labels
+        shape in reserved["labels"]
         or any(word in shape for word in words)
-        or (_latin_words(name) & RESERVED_LATIN_WORDS)
+        or _latin_words(name) & latin
     ):
         _refuse(
             _(
@@ -210,5 +211,6 @@ def validate_display_name(name: str, *, user_id=None) -> None:
     if not name:
         return
     check_characters(name)
-    check_reserved(name)
+    holds_role = user_id is not None and _privileged_user_ids().filter(pk=user_id).exists()
+    check_reserved(name, holds_role=holds_role)
     check_others(name, user_id=user_id)

@@ -120,3 +120,10 @@ def test_staff_and_the_anonymous_asker_are_marked_by_a_badge(client):
     assert role.find_parent(class_="qa-byline").find("a").get_text() == "鈴木 真理"
     anonymous = page.select_one(".qa-badge--anonymous")
     assert anonymous is not None and anonymous.get_text() == "匿名"
+
+
+def test_a_member_who_holds_a_role_may_name_it_but_not_pose_as_anonymous():
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    assert errors_for("サイト管理者", user=admin) == []
+    assert "keeps for its own labels" in errors_for("匿名", user=admin)[0]
+    assert "keeps for its own labels" in errors_for("サイト管理者")[0]
