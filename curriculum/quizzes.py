@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import random
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from search.analysis import normalize
 
 from . import progress as learning
-from .models import Choice, LessonCompletion, Question, QuizAttempt
+from .models import Choice, Enrolment, LessonCompletion, Question, QuizAttempt
 from .signals import quiz_submitted
 
 MAX_SHORT_ANSWER = 200
@@ -52,19 +52,38 @@ def attempts_left(user, lesson) -> int | None:
 
 def start_attempt(user, lesson, rng: random.Random | None = None) -> QuizAttempt:
     """The learner's open attempt on this lesson's quiz, or a new one drawn from the bank.
-    Reopening the page never draws new questions, and never costs an attempt."""
+    Reopening the page never draws new questions, and never costs an attempt.
+
+    Starts sent at the same moment take turns: the learner's enrolment row is locked for the
+    check and the insert (on SQLite the transaction takes the write lock when it begins), and a
+    constraint allows one open attempt per learner and lesson, so parallel starts all get the
+    same attempt and the limit cannot be outrun."""
     lesson = learning.canonical(lesson)
     quiz = lesson.quiz
     if quiz is None:
         raise QuizError("This lesson has no quiz.")
     course = learning.course_of(lesson)
-    if course is None or learning.enrolment_for(user, course) is None:
+    enrolment = learning.enrolment_for(user, course) if course is not None else None
+    if enrolment is None:
         raise learning.NotEnrolled(lesson)
-    open_attempt = attempts(user, lesson).filter(submitted_at__isnull=True).first()
-    if open_attempt is not None:
-        return open_attempt
-    if attempts_left(user, lesson) == 0:
-        raise AttemptLimitReached(lesson)
+    try:
+        with transaction.atomic():
+            list(Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values("pk"))
+            open_attempt = attempts(user, lesson).filter(submitted_at__isnull=True).first()
+            if open_attempt is not None:
+                return open_attempt
+            if attempts_left(user, lesson) == 0:
+                raise AttemptLimitReached(lesson)
+            return QuizAttempt.objects.create(
+                user=user, quiz=quiz, lesson=lesson, served=_draw(quiz, rng)
+            )
+    except IntegrityError:
+        # Another start won the race for the one open attempt: it is this learner's too.
+        return attempts(user, lesson).get(submitted_at__isnull=True)
+
+
+def _draw(quiz, rng: random.Random | None) -> list[dict]:
+    """The questions and choices one attempt serves, in the order it serves them."""
     rng = rng or random.SystemRandom()
     questions = [item.question for item in quiz.quiz_questions.select_related("question")]
     if quiz.shuffle:
@@ -84,7 +103,7 @@ def start_attempt(user, lesson, rng: random.Random | None = None) -> QuizAttempt
         if quiz.shuffle:
             rng.shuffle(choice_ids)
         served.append({"question": question.pk, "choices": choice_ids})
-    return QuizAttempt.objects.create(user=user, quiz=quiz, lesson=lesson, served=served)
+    return served
 
 
 def _is_correct(question: Question, correct_choices: set[int], answer) -> bool:

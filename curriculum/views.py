@@ -201,6 +201,10 @@ def my_statements(request):
 @login_required
 def all_statements(request):
     """Everyone's learning records, for staff who may see enrolments (reports, an LRS)."""
-    if not request.user.has_perm("curriculum.view_enrolment"):
+    from people.middleware import privileges_in_force
+
+    if not (
+        request.user.has_perm("curriculum.view_enrolment") and privileges_in_force(request.user)
+    ):
         raise PermissionDenied
     return _statement_result(xapi.statements())

@@ -125,6 +125,15 @@ class QuizAttempt(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "lesson", "-started_at"])]
+        constraints = [
+            # One open attempt per learner and lesson: starts sent at once cannot each open one
+            # and so outrun the attempt limit (curriculum.quizzes.start_attempt).
+            models.UniqueConstraint(
+                fields=["user", "lesson"],
+                condition=models.Q(submitted_at__isnull=True),
+                name="one_open_quiz_attempt",
+            )
+        ]
         verbose_name = _("quiz attempt")
         verbose_name_plural = _("quiz attempts")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.db.models import F, Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.feeds import SafeAtom1Feed
 from core.models import Topic
 
 from .listing import cases_under
@@ -26,7 +26,7 @@ def atom_feed(request, index_page) -> HttpResponse:
     )
     index_url = index_page.get_full_url(request) or request.build_absolute_uri("/")
     feed_url = request.build_absolute_uri(request.path)
-    feed = Atom1Feed(
+    feed = SafeAtom1Feed(
         title=_("%(title)s: new cases") % {"title": index_page.title},
         link=index_url,
         description=index_page.intro or _("New case studies from municipalities."),

@@ -8,6 +8,7 @@ from functools import partial
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from wagtail.documents import get_document_model
 
 from core.models import Topic
 from core.uploads import check_upload
@@ -119,11 +120,16 @@ class LessonsForm(forms.ModelForm):
         if upload is None:
             return None
         # By its bytes, not its name or the browser's word: no HTML or SVG dressed as a PDF.
-        return check_upload(
+        checked = check_upload(
             upload,
             allowed={suffix.lstrip(".") for suffix in ATTACHMENT_TYPES},
             max_bytes=MAX_ATTACHMENT_BYTES,
         ).file
+        # The document model's own rules (WAGTAILDOCS_EXTENSIONS) are checked here, where a
+        # refusal is an error on the form rather than a failure after it was accepted.
+        get_document_model()(title=upload.name, file=checked).clean()
+        checked.seek(0)
+        return checked
 
     def clean(self):
         cleaned = super().clean()

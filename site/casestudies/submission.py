@@ -49,7 +49,13 @@ def is_author(user, page) -> bool:
 
 
 def can_moderate(user, page) -> bool:
-    return user.is_authenticated and page.permissions_for_user(user).can_publish()
+    from people.middleware import privileges_in_force
+
+    return (
+        user.is_authenticated
+        and page.permissions_for_user(user).can_publish()
+        and privileges_in_force(user)
+    )
 
 
 def cases_of(user):
@@ -167,7 +173,11 @@ def may_download_unpublished(user, document) -> bool:
     pages = Attachment.objects.filter(document=document).values("page_id")
     if through.objects.filter(casestudypage_id__in=pages, user_id=user.pk).exists():
         return True
-    return permission_policy.user_has_permission_for_instance(user, "change", document)
+    from people.middleware import privileges_in_force
+
+    return privileges_in_force(user) and permission_policy.user_has_permission_for_instance(
+        user, "change", document
+    )
 
 
 def release_attachments(page: CaseStudyPage) -> None:

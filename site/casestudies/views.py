@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.documents import get_document_model
 
+from core import idempotency
 from core.markdown import render_markdown
 
 from . import submission
@@ -97,16 +98,25 @@ def edit(request, page_id=None, step="basics"):
                 if name in form.fields
             }
         elif valid:
-            page = _apply(request, step, form, children, page)
-            index = _index()
-            if page.pk is None:
-                page.slug = _unique_slug(index, page.title)
-            submission.save_draft(request.user, index, page)
-            if request.POST.get("action") == "next" and step != STEP_NAMES[-1]:
-                following = STEP_NAMES[STEP_NAMES.index(step) + 1]
-                return redirect("casestudies:edit", page_id=page.pk, step=following)
-            messages.success(request, _("Saved as a draft."))
-            return redirect("casestudies:edit", page_id=page.pk, step=step)
+            # Sent twice (a double click), the step is saved once: a new case is not created
+            # twice, nor an attachment stored twice (core.idempotency).
+            try:
+                with idempotency.once(request) as done:
+                    page = _apply(request, step, form, children, page)
+                    index = _index()
+                    if page.pk is None:
+                        page.slug = _unique_slug(index, page.title)
+                    submission.save_draft(request.user, index, page)
+                    if request.POST.get("action") == "next" and step != STEP_NAMES[-1]:
+                        following = STEP_NAMES[STEP_NAMES.index(step) + 1]
+                        target = reverse("casestudies:edit", args=[page.pk, following])
+                    else:
+                        messages.success(request, _("Saved as a draft."))
+                        target = reverse("casestudies:edit", args=[page.pk, step])
+                    done(target)
+            except idempotency.AlreadySubmitted as repeat:
+                return redirect(repeat.url)
+            return redirect(target)
     return render(
         request,
         "casestudies/edit.html",

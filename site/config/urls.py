@@ -19,9 +19,10 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
-    from django.conf.urls.static import static
+    # Images only: documents are served by Wagtail's permission-checked view alone (core/media.py).
+    from core.media import dev_media_urlpatterns
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += dev_media_urlpatterns()
 
 # Japanese at /, English under /en/.
 urlpatterns += i18n_patterns(

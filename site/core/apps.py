@@ -7,6 +7,21 @@ class CoreConfig(AppConfig):
     verbose_name = _("Site")
 
     def ready(self):
-        from . import caching, searchables  # noqa: F401
+        from django.db.models.signals import pre_save
 
+        from . import caching, counters, downloads, searchables, text  # noqa: F401
+
+        counters.refuse_per_process_store_in_production()
+        counters.route_allauth_counters()
         caching.connect_signals()
+        downloads.protect_wagtail_exports()
+        pre_save.connect(text.clean_stored_text, dispatch_uid="core.text.clean_stored_text")
+        from wagtail.documents import get_document_model
+
+        from . import media
+
+        pre_save.connect(
+            media.store_documents_under_random_names,
+            sender=get_document_model(),
+            dispatch_uid="core.media.store_documents_under_random_names",
+        )

@@ -66,6 +66,8 @@ EXCLUDED_MODELS = {
     ),
     "wagtailadmin.editingsession": "who has an editor open at this moment",
     "wagtailadmin.formstate": "unsaved form data of editors' previews",
+    "core.securitycounter": "sign-in lockouts and posting limits of the moment, minutes long",
+    "core.submissionkey": "one-time keys of forms sent in the last day",
 }
 NATURAL_KEY_MODELS = {"contenttypes.contenttype", "auth.permission"}
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -95,3 +96,39 @@ class StandardPage(Page):
 
     class Meta:
         verbose_name = _("standard page")
+
+
+class SecurityCounter(models.Model):
+    """A sign-in lockout, posting limit or used one-time code (core.counters): kept in the
+    database, where nothing else evicts it and every process sees the same count."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    value = models.JSONField()
+    expires_at = models.DateTimeField(null=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("security counter")
+        verbose_name_plural = _("security counters")
+
+    def __str__(self):
+        return self.key
+
+
+class SubmissionKey(models.Model):
+    """A create form's one-time key (core.idempotency): the form sent twice (a double click, a
+    browser retry) creates one object, and the second request is sent where the first led."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.UUIDField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    result_url = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_submission_per_key")
+        ]
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+
+    def __str__(self):
+        return str(self.key)

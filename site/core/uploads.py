@@ -59,6 +59,19 @@ ODF_TYPES = {
 }
 ZIP_KINDS = {"zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"}
 HEAD_BYTES = 8192
+# Archives (ZIP, and the Office and OpenDocument files that are ZIPs) are judged from their
+# directory and a few bytes of one member, never by expanding them: a ZIP of a few hundred bytes
+# can expand to gigabytes. What the directory declares is refused beyond these limits.
+MAX_ARCHIVE_MEMBERS = 5_000
+MAX_ARCHIVE_EXPANDED = 512 * 1024 * 1024
+# A member's declared size over its compressed size; ordinary documents stay far below (Office
+# XML about 10:1, a spreadsheet of repeated rows under 100:1). Members under 1 MB are not judged.
+MAX_COMPRESSION_RATIO = 200
+RATIO_FLOOR_BYTES = 1024 * 1024
+MEMBER_PREFIX_BYTES = 256
+# Only these are read (the ones Office, OpenDocument and ordinary ZIP tools write): bzip2 and
+# LZMA expand a whole stream in one step, however little of it is asked for.
+READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 DEFAULT_MAX_PIXELS = 40_000_000
 
 # Markup a browser would run or render: looked for at the start of anything that claims to be
@@ -90,9 +103,11 @@ def _read_all(upload) -> bytes:
     return data
 
 
-def _looks_active(data: bytes) -> bool:
-    """SVG, HTML or script markup, also in UTF-16 (where every other byte is zero)."""
-    head = data[:HEAD_BYTES]
+def _looks_active(data: bytes, *, whole: bool = False) -> bool:
+    """SVG, HTML or script markup, also in UTF-16 (where every other byte is zero). Binary files
+    are looked at where browsers sniff (the start); text `whole`, since markup after a page of
+    padding is still markup to whoever opens the file."""
+    head = data if whole else data[:HEAD_BYTES]
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head.replace(b"\x00", b"")
     return bool(ACTIVE_MARKUP.search(head))
@@ -105,26 +120,85 @@ def _is_text(data: bytes) -> bool:
     return b"\x00" not in head
 
 
+def _refuse_archive(message, code: str):
+    raise ValidationError(message, code=code)
+
+
+def _check_archive(members: list[zipfile.ZipInfo]) -> None:
+    """Refuses, from the archive's directory alone, one that would expand to too much."""
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        _refuse_archive(
+            _("The archive holds too many files (more than %(count)s).")
+            % {"count": f"{MAX_ARCHIVE_MEMBERS:,}"},
+            "archive_members",
+        )
+    if sum(member.file_size for member in members) > MAX_ARCHIVE_EXPANDED:
+        _refuse_archive(
+            _("The archive would expand to more than %(limit)s.")
+            % {"limit": filesizeformat(MAX_ARCHIVE_EXPANDED)},
+            "archive_too_large",
+        )
+    for member in members:
+        if member.file_size > RATIO_FLOOR_BYTES and (
+            member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
+        ):
+            _refuse_archive(
+                _(
+                    "The archive contains a file compressed far more than documents are "
+                    "(more than %(ratio)s to 1); it is refused as a possible ZIP bomb."
+                )
+                % {"ratio": MAX_COMPRESSION_RATIO},
+                "archive_ratio",
+            )
+        if member.compress_type not in READABLE_METHODS:
+            _refuse_archive(
+                _(
+                    "The archive uses a compression method that is not accepted. Save it "
+                    "again with ordinary ZIP compression."
+                ),
+                "archive_method",
+            )
+
+
+def _member_prefix(archive: zipfile.ZipFile, name: str) -> bytes:
+    """The first bytes of one member, decompressing no more than that."""
+    with archive.open(name) as member:
+        return member.read(MEMBER_PREFIX_BYTES)
+
+
 def _zip_kind(data: bytes) -> str | None:
-    """What a ZIP archive really is: an Office or OpenDocument file, or a plain archive."""
+    """What a ZIP archive really is: an Office or OpenDocument file, or a plain archive.
+    Raises ValidationError for an archive that would expand to too much."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
+            members = archive.infolist()
+            _check_archive(members)
+            names = {member.filename for member in members}
             if "mimetype" in names:
-                mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                mimetype = _member_prefix(archive, "mimetype")[:100]
+                mimetype = mimetype.decode("ascii", "replace").strip()
                 if mimetype in ODF_TYPES:
                     return ODF_TYPES[mimetype]
             if "[Content_Types].xml" in names:
                 for folder, kind in OOXML_FOLDERS.items():
                     if any(name.startswith(folder) for name in names):
                         return kind
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        RuntimeError,  # an encrypted member
+        NotImplementedError,  # a compression method zipfile does not know
+    ):
         return None
     return "zip"
 
 
 def detect_kind(data: bytes) -> str | None:
-    """The kind of file the bytes are (a key of EXTENSIONS_BY_KIND), or None."""
+    """The kind of file the bytes are (a key of EXTENSIONS_BY_KIND), "active" for markup a
+    browser would run, or None. An archive that would expand to too much raises ValidationError."""
     if _looks_active(data):
         return "active"
     guess = filetype.guess(data[:HEAD_BYTES])
@@ -136,7 +210,7 @@ def detect_kind(data: bytes) -> str | None:
     if data[:5] == b"%PDF-":
         return "pdf"
     if _is_text(data):
-        return "text"
+        return "active" if _looks_active(data, whole=True) else "text"
     return None
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.text import Truncator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.feeds import SafeAtom1Feed
 from core.models import Topic
 
 from .identity import public_author_name
@@ -37,7 +37,7 @@ def atom_feed(request, slug=None) -> HttpResponse:
     list_url = reverse("knowledge:list") + (f"?topic={topic.slug}" if topic else "")
     feed_url = request.build_absolute_uri(request.path)
     title = _("New questions on %(topic)s") % {"topic": topic.name} if topic else _("New questions")
-    feed = Atom1Feed(
+    feed = SafeAtom1Feed(
         title=title,
         link=request.build_absolute_uri(list_url),
         description=_("Questions from municipal officials, answered by their peers."),

@@ -19,6 +19,7 @@ class Byline:
     anonymous: bool = False
     is_you: bool = False
     moderator_sees: str = ""  # the real name, filled only for moderators
+    role: str = ""  # "Moderator" or "Site staff": a badge beside the name, never part of it
 
     def __str__(self):
         return self.name
@@ -26,6 +27,35 @@ class Byline:
 
 ANONYMOUS = gettext_lazy("Anonymous")
 ASKER = gettext_lazy("The asker (anonymous)")
+MODERATOR = gettext_lazy("Moderator")
+SITE_STAFF = gettext_lazy("Site staff")
+
+
+def roles_of(user_ids) -> dict[int, str]:
+    """The role badge of each of these members who holds one, in one query: site staff
+    (staff and administrators) or moderator. Display names cannot imitate them: the badge is
+    drawn outside the name, and names may not use these words (people/names.py)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    ids = {pk for pk in user_ids if pk}
+    if not ids:
+        return {}
+    rows = (
+        get_user_model()
+        .objects.filter(pk__in=ids, is_active=True)
+        .filter(
+            Q(is_staff=True)
+            | Q(is_superuser=True)
+            | Q(groups__permissions__codename="moderate_posts")
+            | Q(user_permissions__codename="moderate_posts")
+        )
+        .values_list("pk", "is_staff", "is_superuser")
+        .distinct()
+    )
+    return {
+        pk: str(SITE_STAFF if staff or superuser else MODERATOR) for pk, staff, superuser in rows
+    }
 
 
 def is_anonymous_asker(question, user_id) -> bool:
@@ -54,9 +84,10 @@ def _is_the_question(post, question) -> bool:
     return post is question
 
 
-def byline(post, question, viewer, *, is_moderator=False, source=None) -> Byline:
+def byline(post, question, viewer, *, is_moderator=False, source=None, roles=None) -> Byline:
     """How `viewer` sees the author of `post` (a question, answer, comment or revision) in the
-    thread of `question`."""
+    thread of `question`. `roles` (from `roles_of`) badges staff and moderators by name; an
+    anonymous asker never gets one."""
     author_id = post.author_id
     if author_id is None and source is not None:
         return Byline(name=source.name)
@@ -73,8 +104,10 @@ def byline(post, question, viewer, *, is_moderator=False, source=None) -> Byline
             moderator_sees=_public_name(post.author).name if is_moderator and not you else "",
         )
     shown = _public_name(post.author)
-    if getattr(viewer, "pk", None) == author_id and author_id is not None:
-        return Byline(**{**shown.__dict__, "is_you": True})
+    role = (roles or {}).get(author_id, "")
+    you = getattr(viewer, "pk", None) == author_id and author_id is not None
+    if role or you:
+        return Byline(**{**shown.__dict__, "is_you": you, "role": role})
     return shown
 
 

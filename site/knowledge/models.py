@@ -73,7 +73,9 @@ class PostQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Published posts, and a member's own posts awaiting review; moderators see all."""
-        if user.is_authenticated and user.has_perm("knowledge.moderate_posts"):
+        from .posting import is_moderator
+
+        if is_moderator(user):
             return self
         if user.is_authenticated:
             return self.filter(

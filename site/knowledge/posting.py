@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from core.counters import security_cache
 
 from . import notifications
 from .models import (
@@ -43,7 +44,15 @@ class Suspended(PermissionDenied):
 
 
 def is_moderator(user) -> bool:
-    return bool(user.is_authenticated and user.has_perm("knowledge.moderate_posts"))
+    """A moderator whose powers are in force: with MFA_REQUIRED_FOR_STAFF, only after they set
+    up an authenticator app (people.middleware.privileges_in_force)."""
+    from people.middleware import privileges_in_force
+
+    return bool(
+        user.is_authenticated
+        and user.has_perm("knowledge.moderate_posts")
+        and privileges_in_force(user)
+    )
 
 
 def member(user) -> Member:
@@ -71,12 +80,13 @@ def check_can_post(user, kind: str) -> None:
     limit = limits.get(kind)
     if limit is None:
         return
+    # In the security counters' store (core.counters): shared by every process, never evicted.
     key = f"qa-rate:{kind}:{user.pk}"
-    cache.add(key, 0, timeout=3600)
+    security_cache.add(key, 0, timeout=3600)
     try:
-        used = cache.incr(key)
+        used = security_cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
+        security_cache.set(key, 1, timeout=3600)
         used = 1
     if used > limit:
         raise RateLimited
@@ -254,10 +264,11 @@ class VoteOutcome:
 
 
 def vote(user, post, value: int) -> VoteOutcome:
-    """Up or down; the same vote again takes it back; the other one replaces it. The score moves
-    in the database (score = score + n), never by writing a number read earlier, so votes cast at
-    the same moment all count."""
-    if value not in (Vote.UP, Vote.DOWN):
+    """Sets the member's vote on the post: up (1), down (-1) or none (0). It says what the vote
+    is to be, not what to change, so the same request sent twice (a double click) ends as sent
+    once. The score moves in the database (score = score + n), never by writing a number read
+    earlier, so votes cast at the same moment all count."""
+    if value not in (Vote.UP, Vote.DOWN, 0):
         raise ValidationError(_("A vote is up or down."))
     check_can_post(user, "vote")
     if post.author_id == user.pk:
@@ -276,17 +287,18 @@ def vote(user, post, value: int) -> VoteOutcome:
                 # score is updated below anyway), so one member's double click cannot insert twice.
                 list(model.objects.select_for_update().filter(pk=post.pk).values_list("pk"))
                 existing = Vote.objects.filter(user=user, **target).first()
-                if existing is None:
-                    Vote.objects.create(user=user, value=value, **target)
-                    delta, now_value = value, value
-                elif existing.value == value:
+                before = existing.value if existing else 0
+                if before == value:
+                    pass
+                elif value == 0:
                     existing.delete()
-                    delta, now_value = -value, 0
+                elif existing is None:
+                    Vote.objects.create(user=user, value=value, **target)
                 else:
                     existing.value = value
                     existing.save(update_fields=["value", "created_at"])
-                    delta, now_value = 2 * value, value
-                model.objects.filter(pk=post.pk).update(score=F("score") + delta)
+                if value != before:
+                    model.objects.filter(pk=post.pk).update(score=F("score") + value - before)
             break
         except IntegrityError:
             # The same member's second click raced the first: read their vote again.
@@ -294,7 +306,7 @@ def vote(user, post, value: int) -> VoteOutcome:
                 raise
             continue
     score = model.objects.values_list("score", flat=True).get(pk=post.pk)
-    return VoteOutcome(score=score, value=now_value)
+    return VoteOutcome(score=score, value=value)
 
 
 def votes_of(user, questions=(), answers=()) -> dict[tuple[str, int], int]:
@@ -318,8 +330,9 @@ def can_accept(user, question: Question) -> bool:
 
 
 @transaction.atomic
-def accept(user, reply: Answer) -> bool:
-    """The asker accepts an answer, or changes their mind; accepting the accepted one undoes it.
+def accept(user, reply: Answer, accepted: bool = True) -> bool:
+    """The asker accepts an answer (replacing one accepted before) or, with accepted=False,
+    withdraws it. It says what is to be, so a double click ends as one click would: accepted.
     Says whether the answer is accepted now."""
     question = Question.objects.select_for_update().get(pk=reply.question_id)
     if not can_accept(user, question):
@@ -329,7 +342,12 @@ def accept(user, reply: Answer) -> bool:
     if not reply.is_published:
         raise PermissionDenied(_("This post is not public."))
     previous = question.accepted_answer_id
-    question.accepted_answer = None if previous == reply.pk else reply
+    if accepted:
+        question.accepted_answer = reply
+    elif previous == reply.pk:
+        question.accepted_answer = None
+    if question.accepted_answer_id == previous:
+        return previous == reply.pk  # nothing changes: no save, no notification
     question.last_activity_at = timezone.now()
     question.refresh_status()
     question.save(update_fields=["accepted_answer", "status", "last_activity_at"])

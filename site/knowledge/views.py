@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from core import caching
+from core import caching, idempotency
 from core.markdown import render_markdown
 from core.models import Topic
 
@@ -91,10 +91,13 @@ def question_list(request):
         .prefetch_related("topics")
     )
     page = _page(Paginator(questions, PER_PAGE), request.GET.get("page"))
+    roles = identity.roles_of(q.author_id for q in page.object_list)
     rows = [
         {
             "question": question,
-            "byline": identity.byline(question, question, request.user, source=question.source),
+            "byline": identity.byline(
+                question, question, request.user, source=question.source, roles=roles
+            ),
         }
         for question in page.object_list
     ]
@@ -173,10 +176,23 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
         a.body_html = html[a.body]
     my_votes = posting.votes_of(viewer, questions=[question], answers=answers)
     suspended = viewer.is_authenticated and posting.suspension(viewer) is not None
+    roles = identity.roles_of(
+        [
+            question.author_id,
+            *(a.author_id for a in answers),
+            *(c.author_id for a in answers for c in a.shown_comments),
+            *(c.author_id for c in question_comments),
+        ]
+    )
 
     def by(post):
         return identity.byline(
-            post, question, viewer, is_moderator=moderator, source=getattr(post, "source", None)
+            post,
+            question,
+            viewer,
+            is_moderator=moderator,
+            source=getattr(post, "source", None),
+            roles=roles,
         )
 
     answer_rows = [
@@ -286,14 +302,18 @@ def ask(request):
             similar = similar_to(request, request.POST.get("title", ""))
         else:
             try:
-                question = posting.ask(
-                    request.user,
-                    title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"],
-                    topics=form.cleaned_data["topics"],
-                    anonymous=form.cleaned_data["is_anonymous"],
-                    case_study=case,
-                )
+                with idempotency.once(request) as done:
+                    question = posting.ask(
+                        request.user,
+                        title=form.cleaned_data["title"],
+                        body=form.cleaned_data["body"],
+                        topics=form.cleaned_data["topics"],
+                        anonymous=form.cleaned_data["is_anonymous"],
+                        case_study=case,
+                    )
+                    done(question.get_absolute_url())
+            except idempotency.AlreadySubmitted as repeat:
+                return redirect(repeat.url)
             except (PermissionDenied, posting.RateLimited) as error:
                 # Nothing typed is lost: the form comes back with the reason.
                 messages.error(request, _refusal_text(error))
@@ -331,7 +351,11 @@ def post_answer(request, pk):
     if request.POST.get("action") == "preview" or not form.is_valid():
         return question_detail(request, pk, answer_form=form)
     try:
-        reply = posting.answer(request.user, question, body=form.cleaned_data["body"])
+        with idempotency.once(request) as done:
+            reply = posting.answer(request.user, question, body=form.cleaned_data["body"])
+            done(reply.get_absolute_url())
+    except idempotency.AlreadySubmitted as repeat:
+        return redirect(repeat.url)
     except (PermissionDenied, posting.RateLimited) as error:
         messages.error(request, _refusal_text(error))
         return question_detail(request, pk, answer_form=form)
@@ -362,7 +386,8 @@ def _post(request, kind, pk):
 @require_POST
 def vote(request, kind, pk):
     post, question = _post(request, kind, pk)
-    value = {"up": 1, "down": -1}.get(request.POST.get("value", ""))
+    # What the vote is to be, not a toggle: the same form sent twice ends as sent once.
+    value = {"up": 1, "down": -1, "none": 0}.get(request.POST.get("value", ""))
     if value is None:
         return _refused(
             request, ValidationError(_("A vote is up or down.")), question.get_absolute_url()
@@ -380,8 +405,10 @@ def vote(request, kind, pk):
 @require_POST
 def accept(request, pk):
     reply, _question = _post(request, "answer", pk)
+    # "accepted=0" withdraws; anything else accepts, however often it is sent.
+    wanted = request.POST.get("accepted", "1") != "0"
     try:
-        accepted = posting.accept(request.user, reply)
+        accepted = posting.accept(request.user, reply, accepted=wanted)
     except PermissionDenied as error:
         return _refused(request, error, reply.get_absolute_url())
     messages.success(
@@ -398,7 +425,11 @@ def post_comment(request, kind, pk):
     if not form.is_valid():
         return question_detail(request, question.pk, comment_form=form, commented=(kind, post.pk))
     try:
-        note = posting.comment(request.user, post, body=form.cleaned_data["body"])
+        with idempotency.once(request) as done:
+            note = posting.comment(request.user, post, body=form.cleaned_data["body"])
+            done(note.get_absolute_url())
+    except idempotency.AlreadySubmitted as repeat:
+        return redirect(repeat.url)
     except (PermissionDenied, posting.RateLimited) as error:
         if _wants_json(request):
             return _refused(request, error, post.get_absolute_url())
@@ -461,10 +492,13 @@ def revisions(request, kind, pk):
     new = chosen("to", newest)
     old = chosen("from", max([n for n in numbers if n < new], default=new))
     by_number = {r.number: r for r in history}
+    roles = identity.roles_of(r.author_id for r in history)
     rows = [
         {
             "revision": r,
-            "byline": identity.byline(r, question, request.user, is_moderator=moderator),
+            "byline": identity.byline(
+                r, question, request.user, is_moderator=moderator, roles=roles
+            ),
         }
         for r in reversed(history)
     ]
@@ -522,12 +556,16 @@ def flag(request, kind, pk):
     form = FlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            posting.flag(
-                request.user,
-                target,
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
-            )
+            with idempotency.once(request) as done:
+                posting.flag(
+                    request.user,
+                    target,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                )
+                done(target.get_absolute_url())
+        except idempotency.AlreadySubmitted as repeat:
+            return redirect(repeat.url)
         except (PermissionDenied, posting.RateLimited) as error:
             return _refused(request, error, target.get_absolute_url())
         messages.success(request, _("Thank you. A moderator will look at it."))

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Topic
 
 from .models import Municipality, Profile
+from .names import validate_display_name
 
 
 class MunicipalitySelect(forms.Select):
@@ -56,6 +57,7 @@ class SignupForm(forms.Form):
         max_length=60,
         help_text=_("How other members see you, e.g. 山田 太郎 or a nickname."),
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+        validators=[validate_display_name],
     )
     municipality = MunicipalityChoiceField()
     job_title = forms.CharField(label=_("Job title"), max_length=100, required=False)

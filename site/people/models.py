@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -94,7 +95,9 @@ class ProfileQuerySet(models.QuerySet):
         return self.filter(is_public=True, user__is_active=True)
 
     def visible_to(self, user):
-        if user.is_authenticated and user.is_staff:
+        from .middleware import privileges_in_force
+
+        if user.is_authenticated and user.is_staff and privileges_in_force(user):
             return self.filter(user__is_active=True)
         if user.is_authenticated:
             return self.filter(models.Q(is_public=True) | models.Q(user=user), user__is_active=True)
@@ -176,3 +179,14 @@ class Profile(models.Model):
 
     def get_absolute_url(self):
         return reverse("people:profile", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        # No name that passes for a site label, a role or another member (people/names.py).
+        from .names import validate_display_name
+
+        self.display_name = (self.display_name or "").strip()
+        try:
+            validate_display_name(self.display_name, user_id=self.user_id)
+        except ValidationError as error:
+            raise ValidationError({"display_name": error.messages}) from None

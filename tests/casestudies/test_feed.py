@@ -82,3 +82,19 @@ def test_the_english_feed(client, case_index_en, make_case):
     assert feed.get(XML_LANG) == "en"
     assert feed.findtext(f"{ATOM}title") == "Case library: new cases"
     assert [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")] == ["事例A"]
+
+
+def test_control_characters_in_a_case_never_break_the_feed(client, case_index, make_case):
+    """Issue 19, item 5: a case saved with them is stored without; one stored before is
+    written without them."""
+    case = make_case(title="制御\x08文字の事例")
+    case.refresh_from_db()
+    assert case.title == "制御文字の事例"
+    type(case).objects.filter(pk=case.pk).update(summary="概要\x0c\x1f")
+    from wagtail.models import Page
+
+    Page.objects.filter(pk=case.pk).update(title="再び\x01制御文字")
+    feed = parse(client.get(f"{case_index.url}feed/"))
+    entry = feed.find(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == "再び制御文字"
+    assert entry.findtext(f"{ATOM}summary") == "概要"

@@ -22,8 +22,11 @@ def score_of(post):
 def test_up_down_and_take_back(answer, asker, peer):
     assert posting.vote(asker, answer, Vote.UP).score == 1
     assert posting.vote(peer, answer, Vote.DOWN).score == 0
-    # The same vote again takes it back; the other one replaces it.
+    # The same vote again changes nothing (a double click); 0 takes it back; the other one
+    # replaces it.
     outcome = posting.vote(asker, answer, Vote.UP)
+    assert (outcome.score, outcome.value) == (0, 1)
+    outcome = posting.vote(asker, answer, 0)
     assert (outcome.score, outcome.value) == (-1, 0)
     outcome = posting.vote(peer, answer, Vote.UP)
     assert (outcome.score, outcome.value) == (1, 1)
@@ -72,8 +75,9 @@ def test_the_asker_accepts_and_may_change_their_mind(question, answer, asker, pe
     assert posting.accept(asker, second) is True
     question.refresh_from_db()
     assert question.accepted_answer == second
-    # Accepting the accepted one again withdraws it.
-    assert posting.accept(asker, second) is False
+    # Accepting the accepted one again keeps it (a double click); withdrawing withdraws it.
+    assert posting.accept(asker, second) is True
+    assert posting.accept(asker, second, accepted=False) is False
     question.refresh_from_db()
     assert question.accepted_answer is None
     assert question.status == QuestionStatus.ANSWERED

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 from search.settings import search_backend_settings
 
@@ -136,6 +137,24 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Security counters (failed sign-ins, posting limits, used one-time codes; core/counters.py) live
+# apart from the cache, where nothing evicts them and every process shares them: in the database
+# by default, or in Redis (which must not evict keys) with SECURITY_COUNTERS=redis.
+SECURITY_COUNTERS = env("SECURITY_COUNTERS", default="database")
+if SECURITY_COUNTERS == "redis":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("SECURITY_COUNTERS=redis needs REDIS_URL.")
+    CACHES["security"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cio-security",
+        "TIMEOUT": None,
+        "OPTIONS": {"IGNORE_EXCEPTIONS": False},
+    }
+elif SECURITY_COUNTERS == "database":
+    CACHES["security"] = {"BACKEND": "core.counters.DatabaseCounterStore", "TIMEOUT": None}
+else:
+    raise ImproperlyConfigured("SECURITY_COUNTERS must be database or redis.")
 # Seconds an anonymous page stays in the page cache (core/caching.py); 0 switches it off. On by
 # default only with Redis: every process must see the same content generation.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
@@ -177,10 +196,11 @@ MFA_ADAPTER = "people.adapters.MFAAdapter"
 # Staff, superusers, Wagtail admin users and moderators must have an active authenticator app
 # before they reach the admin or moderate (people/middleware.py).
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=True)
-# Throttling through the cache (Redis in production, so it holds across servers). Failed sign-ins
-# lock an account for 15 minutes after 5 failures, whatever the address they come from; the
-# per-address limits are generous because a prefecture's LGWAN terminals reach the site through
-# one shared gateway (自治体情報セキュリティクラウド), so many officials share one IP address.
+# Throttling through the security counters (SECURITY_COUNTERS), which every process shares.
+# Failed sign-ins lock an account for 15 minutes after 5 failures, whatever the address they
+# come from; the per-address limits are generous because a prefecture's LGWAN terminals reach
+# the site through one shared gateway (自治体情報セキュリティクラウド), so many officials share
+# one IP address.
 ACCOUNT_RATE_LIMITS = {
     "login": "60/m/ip",
     "login_failed": "30/10m/ip,5/15m/key",
@@ -264,7 +284,23 @@ WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
-WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+# Every kind the case-study form accepts (casestudies.forms.ATTACHMENT_TYPES) is here too: the
+# document model refuses any other.
+WAGTAILDOCS_EXTENSIONS = [
+    "csv",
+    "docx",
+    "json",
+    "key",
+    "ods",
+    "odt",
+    "pdf",
+    "pptx",
+    "rtf",
+    "txt",
+    "xlsx",
+    "xml",
+    "zip",
+]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 # Uploads (core/uploads.py). No SVG: it can carry scripts. Images up to 10 MB and 40 million
 # pixels are re-encoded without their metadata (EXIF, GPS, XMP), which Wagtail would otherwise

@@ -12,7 +12,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The suite's staff sign in without an authenticator; tests of the enforcement turn it on.
 MFA_REQUIRED_FOR_STAFF = False
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "security": {"BACKEND": "core.counters.DatabaseCounterStore", "TIMEOUT": None},
+}
 # Other tests measure uncached rendering (query budgets); tests/performance/test_caching.py turns
 # the anonymous page cache on.
 PAGE_CACHE_SECONDS = 0

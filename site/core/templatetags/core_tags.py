@@ -9,6 +9,16 @@ from core.markdown import render_markdown
 register = template.Library()
 
 
+@register.simple_tag
+def submission_key():
+    """The one-time key of a create form (core.idempotency): a new one each time it is shown."""
+    from django.utils.html import format_html
+
+    from core.idempotency import FIELD, new_key
+
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())
+
+
 def _page_urls_by_language(page, request):
     translations = page.get_translations(inclusive=True).live().select_related("locale")
     return {t.locale.language_code: t.get_url(request) for t in translations}

@@ -24,12 +24,14 @@
           var label = score.querySelector(".visually-hidden");
           score.textContent = String(result.data.score);
           if (label) score.insertBefore(label, score.firstChild);
+          // Each form says what the vote is to be: pressing a lit button takes the vote back.
           box.querySelectorAll("form[data-vote-form]").forEach(function (other) {
-            var value = other.querySelector("input[name=value]").value === "up" ? 1 : -1;
+            var direction = other.getAttribute("data-vote-direction");
             var button = other.querySelector("button");
-            var on = result.data.vote === value;
+            var on = result.data.vote === (direction === "up" ? 1 : -1);
             button.classList.toggle("qa-vote--on", on);
             button.setAttribute("aria-pressed", on ? "true" : "false");
+            other.querySelector("input[name=value]").value = on ? "none" : direction;
           });
         })
         .catch(function () { form.submit(); });
