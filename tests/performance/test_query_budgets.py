@@ -369,12 +369,17 @@ def test_every_page_type_is_measured(world):
 
 
 @pytest.mark.parametrize("name", PAGE_NAMES)
+VARIABLE_MIX = {"search", "search_json", "search_cases"}
+
+
 def test_queries_do_not_grow_with_the_data(world, name):
     small_status, large_status = world.statuses[name]
     assert (small_status, large_status) == (200, 200), world.pages[name].url
     assert name not in world.missing, f"{world.pages[name].url}: no results with {world.missing}"
     small, large = world.small[name], world.large[name]
-    if small != large:
+    # Fewer is allowed: the site search loads the objects of the types on its first page, and
+    # which types rank there can change with the data (one query each, five types at most).
+    if large > small or (large < small and name not in VARIABLE_MIX):
         before, after = (Counter(_shape(sql) for sql in sqls) for sqls in world.queries[name])
         extra = [f"{n}× {sql[:400]}" for sql, n in ((after - before) or after).items()]
         pytest.fail(
