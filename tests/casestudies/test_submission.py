@@ -346,3 +346,26 @@ def test_undo_without_a_mark_adds_nothing(client, index, author, moderator, muni
     client.force_login(UserFactory())
     client.post(reverse("casestudies:replicate", args=[page.pk]), {"undo": "1"})
     assert CaseStudyPage.objects.get(pk=page.pk).replications.count() == 0
+
+
+def test_returning_to_step_one_keeps_the_municipality(client, index, author, municipality):
+    """Step 1 of a saved case shows its municipality selected, and saving it untouched keeps
+    every field (it used to fail with "this field is required" on every return)."""
+    from tests.browser_forms import form_data
+
+    MunicipalityFactory(name="別の市")
+    client.force_login(author)
+    page = write_case(client, municipality)
+    url = reverse("casestudies:edit", args=[page.pk, "basics"])
+    fields = ["title", "summary", "municipality", "population", "population_source"]
+    fields += ["technologies", "started", "ended"]
+    before = submission.latest(page)
+
+    data = form_data(client.get(url).content)
+    assert data["municipality"] == [municipality.code]
+    response = client.post(url, {**data, "action": "save"})
+
+    assert response.status_code == 302
+    after = submission.latest(CaseStudyPage.objects.get(pk=page.pk))
+    assert [getattr(after, f) for f in fields] == [getattr(before, f) for f in fields]
+    assert list(after.topics.all()) == list(before.topics.all())
