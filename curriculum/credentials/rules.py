@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from core.dates import local_date
 from curriculum.models import Enrolment, QuizAttempt
 
 from .models import CredentialRule
@@ -62,7 +63,7 @@ def _course(user, rule) -> Outcome:
         [
             Evidence(
                 name=f"講座修了: {course.code} {course.title}".replace("  ", " "),
-                description=f"{enrolment.completed_at:%Y-%m-%d} に必修レッスンをすべて修了",
+                description=f"{local_date(enrolment.completed_at)} に必修レッスンをすべて修了",
                 url=course.url or "",
                 date=enrolment.completed_at.isoformat(),
             )

@@ -10,6 +10,8 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.models import Orderable
 
+from core.dates import local_minute
+
 
 class Question(ClusterableModel):
     class Kind(models.TextChoices):
@@ -129,7 +131,7 @@ class QuizAttempt(models.Model):
         verbose_name_plural = _("quiz attempts")
 
     def __str__(self):
-        return f"{self.user} · {self.quiz} · {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} · {self.quiz} · {local_minute(self.started_at)}"
 
     @property
     def is_submitted(self) -> bool:
