@@ -393,7 +393,11 @@ def test_a_met_area_has_no_plan(member, ladder, areas, programme):
 # Reading ------------------------------------------------------------------------------------------
 
 
-def test_reading_appears_only_when_a_source_is_registered(client, member, ladder, areas):
+def test_reading_appears_only_when_a_source_is_registered(
+    client, member, ladder, areas, monkeypatch
+):
+    # The case library registers its source at start-up; this is the mechanism without it.
+    monkeypatch.setattr(career, "_reading_sources", [])
     choose(member, target=ladder[2])
     client.force_login(member)
     plan = plan_for(member)
