@@ -232,3 +232,16 @@ def test_the_moderators_accepted_answers_earn_the_knowledge_credential(client):
     # Loading again awards nothing twice.
     load_demo()
     assert Award.objects.filter(user=moderator).count() == 1
+
+
+def test_the_site_record_names_the_address_the_site_is_served_on(settings):
+    """Wagtail's own links (approval e-mails, full page URLs) come from the site record."""
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8201"
+    load_demo()
+    site = Site.objects.get(is_default_site=True)
+    assert (site.hostname, site.port) == ("127.0.0.1", 8201)
+    assert site.root_page.specific.full_url == "http://127.0.0.1:8201/"
+    # Served on another port later: the record follows.
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
+    load_demo()
+    assert Site.objects.get(is_default_site=True).root_url == "http://127.0.0.1:8000"
