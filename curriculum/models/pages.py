@@ -10,6 +10,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from core.forms import PageForm
 from curriculum.blocks import LessonStreamBlock
 
 from .competencies import Competency, Level
@@ -25,6 +26,7 @@ class CourseCatalogPage(Page):
     search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     parent_page_types = ["core.HomePage"]
+    base_form_class = PageForm
     subpage_types = ["curriculum.ProgrammePage"]
     max_count_per_parent = 1
     template = "curriculum/course_catalog_page.html"
@@ -62,6 +64,7 @@ class ProgrammePage(Page):
     search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
 
     parent_page_types = ["curriculum.CourseCatalogPage"]
+    base_form_class = PageForm
     subpage_types = ["curriculum.CoursePage"]
     template = "curriculum/programme_page.html"
 
@@ -136,6 +139,7 @@ class CoursePage(Page):
     ]
 
     parent_page_types = ["curriculum.ProgrammePage"]
+    base_form_class = PageForm
     subpage_types = ["curriculum.ModulePage"]
     template = "curriculum/course_page.html"
 
@@ -214,6 +218,7 @@ class ModulePage(Page):
     search_fields = [*Page.search_fields, index.SearchField("summary")]
 
     parent_page_types = ["curriculum.CoursePage"]
+    base_form_class = PageForm
     subpage_types = ["curriculum.LessonPage"]
     template = "curriculum/module_page.html"
 
@@ -258,6 +263,7 @@ class LessonPage(Page):
     ]
 
     parent_page_types = ["curriculum.ModulePage"]
+    base_form_class = PageForm
     subpage_types: list[str] = []
     template = "curriculum/lesson_page.html"
 

@@ -16,6 +16,8 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from core.forms import PageForm
+
 
 class PopulationBand(models.TextChoices):
     UNDER_10K = "lt10k", _("Under 10,000")
@@ -62,6 +64,7 @@ class CaseStudyIndexPage(RoutablePageMixin, Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["core.HomePage"]
+    base_form_class = PageForm
     subpage_types = ["casestudies.CaseStudyPage"]
     max_count_per_parent = 1
     template = "casestudies/case_study_index_page.html"
@@ -207,6 +210,7 @@ class CaseStudyPage(Page):
     ]
 
     parent_page_types = ["casestudies.CaseStudyIndexPage"]
+    base_form_class = PageForm
     subpage_types: list[str] = []
     template = "casestudies/case_study_page.html"
 

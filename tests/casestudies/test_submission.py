@@ -369,3 +369,12 @@ def test_returning_to_step_one_keeps_the_municipality(client, index, author, mun
     after = submission.latest(CaseStudyPage.objects.get(pk=page.pk))
     assert [getattr(after, f) for f in fields] == [getattr(before, f) for f in fields]
     assert list(after.topics.all()) == list(before.topics.all())
+
+
+def test_a_new_case_gets_a_readable_unique_address(client, index, author, municipality):
+    client.force_login(author)
+    for _ in range(2):
+        data = basics(municipality, title="窓口のキャッシュレス化", action="save")
+        assert client.post(reverse("casestudies:new"), data).status_code == 302
+    slugs = list(CaseStudyPage.objects.order_by("pk").values_list("slug", flat=True))
+    assert slugs == ["madoguchi-no-kyasshuresu-ka", "madoguchi-no-kyasshuresu-ka-2"]
