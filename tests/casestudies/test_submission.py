@@ -378,3 +378,31 @@ def test_a_new_case_gets_a_readable_unique_address(client, index, author, munici
         assert client.post(reverse("casestudies:new"), data).status_code == 302
     slugs = list(CaseStudyPage.objects.order_by("pk").values_list("slug", flat=True))
     assert slugs == ["madoguchi-no-kyasshuresu-ka", "madoguchi-no-kyasshuresu-ka-2"]
+
+
+def test_one_japanese_email_per_moderation_event(
+    client, index, author, moderator, municipality, django_capture_on_commit_callbacks
+):
+    """Submitting reaches each moderator and superuser once; approving reaches the author once,
+    with the case library's own e-mail, not Wagtail's as well; all in Japanese, whatever
+    language the moderator's admin was in."""
+    from django.utils import translation
+
+    admin = UserFactory(email="admin@example.jp", is_superuser=True, is_staff=True)
+    client.force_login(author)
+    page = write_case(client, municipality)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
+        client.post(reverse("casestudies:submit", args=[page.pk]))
+    assert sorted(m.to[0] for m in mail.outbox) == [admin.email, moderator.email]
+    assert all(m.subject == "審査依頼:「市民税課のRPA」" for m in mail.outbox)
+    body = mail.outbox[0].body
+    assert "「市民税課のRPA」が審査（Moderators approval）に提出されました。" in body
+    assert f"http://testserver/admin/pages/{page.pk}/edit/" in body
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(client, moderator, page)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        ([author.email], "公開されました: 「市民税課のRPA」")
+    ]
