@@ -248,6 +248,8 @@ class CaseStudyPage(Page):
     def get_case_context(self, request) -> dict:
         from people.models import Profile
 
+        from .compare import per_10k_applies
+
         authors = list(
             Profile.objects.visible_to(request.user)
             .filter(user__in=self.authors.all())
@@ -259,7 +261,10 @@ class CaseStudyPage(Page):
             "authors": authors,
             "replication_count": replications.count(),
             "replicated": user.is_authenticated and replications.filter(user=user).exists(),
-            "metric_rows": [(m, self.per_10k(m.value)) for m in self.metrics.all()],
+            "metric_rows": [
+                (m, self.per_10k(m.value) if per_10k_applies(m.kind, m.unit) else None)
+                for m in self.metrics.all()
+            ],
             "cost_initial_per_10k": self.per_10k(self.cost_initial_yen),
             "cost_annual_per_10k": self.per_10k(self.cost_annual_yen),
             # Questions asked of the authors from this page (the knowledge base's Question).
