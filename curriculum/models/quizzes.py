@@ -21,7 +21,7 @@ class Question(ClusterableModel):
         SHORT = "short", _("Short exact answer")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.SINGLE)
-    text = models.TextField(_("question"))
+    text = models.TextField(pgettext_lazy("quiz", "question"))
     true_false_answer = models.BooleanField(
         _("true or false: the right answer"), null=True, blank=True
     )
@@ -46,7 +46,8 @@ class Question(ClusterableModel):
     ]
 
     class Meta:
-        verbose_name = _("question")
+        # In context: a quiz's question is a 問題, the knowledge base's a 質問 (its own msgid).
+        verbose_name = pgettext_lazy("quiz", "question")
         verbose_name_plural = _("question bank")
 
     def __str__(self):

@@ -259,6 +259,9 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILADMIN_BASE_URL = env(
     "WAGTAILADMIN_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
 )
+# Every snippet type has its own menu group, which left /admin/snippets/ (linked from the admin's
+# breadcrumbs and search) listing nothing and refusing even the superuser: it lists them all.
+WAGTAILSNIPPETS_MENU_SHOW_ALL = True
 # One way in: the admin signs in through allauth (rate limits, e-mail verification, the MFA stage),
 # and passwords and e-mail addresses are managed there too (people/middleware.py also sends
 # /admin/login/ to it).
