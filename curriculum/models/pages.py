@@ -1,6 +1,7 @@
 """The curriculum as pages: catalogue → programme → course → module → lesson, each type allowed
 only under its parent, so the tree an admin builds is always one the learner side can read."""
 
+from django import forms
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,7 @@ from wagtail.search import index
 
 from core.forms import PageForm
 from curriculum.blocks import LessonStreamBlock
+from curriculum.page_forms import CoursePageForm
 
 from .competencies import Competency, Level
 from .progress import LessonCompletion
@@ -119,9 +121,9 @@ class CoursePage(Page):
         MultiFieldPanel(
             [
                 FieldPanel("estimated_hours"),
-                FieldPanel("target_roles"),
-                FieldPanel("topics"),
-                FieldPanel("prerequisites"),
+                FieldPanel("target_roles", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("topics", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("prerequisites", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("assessment"),
             ],
             heading=_("Who it is for and what it takes"),
@@ -139,12 +141,30 @@ class CoursePage(Page):
     ]
 
     parent_page_types = ["curriculum.ProgrammePage"]
-    base_form_class = PageForm
+    base_form_class = CoursePageForm
     subpage_types = ["curriculum.ModulePage"]
     template = "curriculum/course_page.html"
 
     class Meta:
         verbose_name = _("course")
+
+    @property
+    def title_without_code(self) -> str:
+        """The title without the course code in front, where an editor typed it there too
+        (「K9 AI活用の基礎」 with the code K9), so that no page says 「K9 K9 …」."""
+        code, title = self.code.strip(), self.title.strip()
+        if (
+            code
+            and title.startswith(code)
+            and title[len(code) : len(code) + 1] in (" ", "　", ":", "：")
+        ):
+            return title[len(code) + 1 :].strip() or title
+        return title
+
+    @property
+    def coded_title(self) -> str:
+        """「K9 AI活用の基礎」: the code once, then the title."""
+        return f"{self.code} {self.title_without_code}" if self.code else self.title
 
     @property
     def objective_list(self) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
 from django.conf import settings
 from django.db import models
 from django.utils.functional import cached_property
@@ -161,7 +162,7 @@ class CaseStudyPage(Page):
             [
                 FieldPanel("municipality"),
                 FieldRowPanel([FieldPanel("population"), FieldPanel("population_source")]),
-                FieldPanel("topics"),
+                FieldPanel("topics", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("technologies"),
                 FieldRowPanel([FieldPanel("started"), FieldPanel("ended")]),
                 FieldPanel("authors"),
