@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from wagtail.models import Locale, Page, Site
 
 from core.translation import ensure_translation
@@ -12,6 +14,14 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request under /en/ leaves English active in the test's thread, where a later test's
+    reverse() would give /en/ addresses: which test runs next depends on the order (xdist)."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
