@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The site's base URLs (settings) and the demo's site record (load_demo) follow the port it is served on.
+export PORT
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from people.forms import MunicipalitySelect, PrefectureGroupedIterator
 from people.models import Municipality, Prefecture
 
 from .models import CoursePage, Enrolment
@@ -29,9 +30,25 @@ class Outcome:
     unknown: list[str] = field(default_factory=list)
 
 
+class _ByPrefecture(PrefectureGroupedIterator):
+    def choice(self, obj):
+        return (obj.pk, self.field.label_from_instance(obj))
+
+
+class MunicipalityField(forms.ModelChoiceField):
+    """About 1,900 options: grouped by prefecture, with the search box of
+    static/js/municipality-filter.js over them where scripts run."""
+
+    widget = MunicipalitySelect
+    iterator = _ByPrefecture
+
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.kana}）"
+
+
 class BulkEnrolmentForm(forms.Form):
     course = forms.ModelChoiceField(label=_("Course"), queryset=CoursePage.objects.none())
-    municipality = forms.ModelChoiceField(
+    municipality = MunicipalityField(
         label=_("Everyone in a municipality"), queryset=Municipality.objects.none(), required=False
     )
     prefecture = forms.ModelChoiceField(
@@ -46,9 +63,11 @@ class BulkEnrolmentForm(forms.Form):
     def __init__(self, *args, courses, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = courses
-        self.fields["municipality"].queryset = Municipality.objects.exclude(
-            kind=Municipality.Kind.PREFECTURE
-        ).select_related("prefecture")
+        self.fields["municipality"].queryset = (
+            Municipality.objects.exclude(kind=Municipality.Kind.PREFECTURE)
+            .select_related("prefecture")
+            .order_by("code")
+        )
 
     def clean_addresses(self):
         upload = self.cleaned_data.get("addresses")

@@ -6,7 +6,9 @@ have edited it), what is missing is created."""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
@@ -131,10 +133,10 @@ def load_course(programme, item: dict, locale_en) -> CoursePage:
             title=item["title_ja"],
             slug=item["slug"],
             code=item["code"],
-            summary=item["summary_ja"],
-            objectives="\n".join(item["objectives_ja"]),
+            summary=with_source_list(item["summary_ja"]).split("\n\n## 出典")[0],
+            objectives=for_readers("\n".join(item["objectives_ja"])),
             estimated_hours=Decimal(str(item["hours"])),
-            assessment=item.get("assessment_ja", ""),
+            assessment=for_readers(item.get("assessment_ja", "")),
         )
         course.competency_levels = [
             CourseCompetency(competency=Competency.objects.get(code=code), level=level)
@@ -173,8 +175,58 @@ def load_course(programme, item: dict, locale_en) -> CoursePage:
     return course
 
 
+# The guide's citations ([S12]) and its authors' markers (〔提案〕, 〔…で確認〕): the markers are
+# notes to the curriculum's editors, the citations become links to a source list on the lesson.
+CITATION = re.compile(r"\[S(\d+)\]")
+EDITORS_MARKER = re.compile(r"〔[^〔〕]{1,40}〕")
+SOURCES = settings.BASE_DIR / "fixtures" / "curriculum" / "sources.json"
+
+
+@cache
+def _sources() -> dict:
+    return json.loads(SOURCES.read_text(encoding="utf-8"))["sources"]
+
+
+def for_readers(text: str) -> str:
+    """Text without the editors' markers."""
+    return EDITORS_MARKER.sub("", text or "")
+
+
+def with_source_list(markdown: str) -> str:
+    """Each citation numbered in order of first use and linked to its address, and the list of
+    sources (出典) under the lesson; a citation with no known address is left out."""
+    sources, cited = _sources(), []
+
+    def cite(match):
+        number = match.group(1)
+        if number not in sources:
+            return ""
+        if number not in cited:
+            cited.append(number)
+        return f"[［出典{cited.index(number) + 1}］]({sources[number]['url']})"
+
+    text = CITATION.sub(cite, for_readers(markdown))
+    if not cited:
+        return text
+    lines = [
+        f"{n}. <{sources[number]['url']}>"
+        + (f"（{sources[number]['note']}）" if sources[number]["note"] else "")
+        for n, number in enumerate(cited, start=1)
+    ]
+    return text.rstrip() + "\n\n## 出典\n" + "\n".join(lines) + "\n"
+
+
+def with_plain_sources(text: str) -> str:
+    """For plain text (a quiz's feedback): each citation as （出典: address）."""
+    sources = _sources()
+    return CITATION.sub(
+        lambda m: f"（出典: {sources[m.group(1)]['url']}）" if m.group(1) in sources else "",
+        for_readers(text),
+    )
+
+
 def lesson_page(item: dict) -> LessonPage:
-    body = [{"type": "markdown", "value": item["body_markdown"]}]
+    body = [{"type": "markdown", "value": with_source_list(item["body_markdown"])}]
     if item.get("callout_ja"):
         body.append(
             {
@@ -182,14 +234,15 @@ def lesson_page(item: dict) -> LessonPage:
                 "value": {
                     "kind": "tip",
                     "title": "ポイント",
-                    "text": f"<p>{escape(item['callout_ja'])}</p>",
+                    "text": f"<p>{escape(with_plain_sources(item['callout_ja']))}</p>",
                 },
             }
         )
     if item.get("reflection_ja"):
-        body.append({"type": "reflection", "value": {"prompt": item["reflection_ja"], "hint": ""}})
+        prompt = with_plain_sources(item["reflection_ja"])
+        body.append({"type": "reflection", "value": {"prompt": prompt, "hint": ""}})
     return LessonPage(
-        title=item["title_ja"],
+        title=for_readers(item["title_ja"]),
         slug=item["slug"],
         body=body,
         estimated_minutes=item.get("minutes", 15),
@@ -286,8 +339,8 @@ def attach_quiz(course: CoursePage, data: dict) -> None:
 def question_from(item: dict) -> Question:
     question = Question(
         kind=item["kind"],
-        text=item["text_ja"],
-        feedback=item.get("feedback_ja", ""),
+        text=for_readers(item["text_ja"]),
+        feedback=with_plain_sources(item.get("feedback_ja", "")),
         true_false_answer=item.get("answer") if item["kind"] == "true_false" else None,
         accepted_answers="\n".join(item.get("answers", [])),
     )

@@ -51,7 +51,7 @@ def course_rows(courses) -> list[Row]:
         course_scores = scores.get(course.pk)
         rows.append(
             Row(
-                label=f"{course.code} {course.title}".strip(),
+                label=course.coded_title,
                 enrolled=found.get("enrolled", 0),
                 completed=found.get("completed", 0),
                 average_score=_mean(course_scores),

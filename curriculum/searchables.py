@@ -18,7 +18,7 @@ register(
         name="course",
         label=_("Course"),
         queryset=live_in_active_language(CoursePage),
-        title=lambda course: f"{course.code} {course.title}" if course.code else course.title,
+        title=lambda course: course.coded_title,
         topic_filter="topics",
         order=100,
         page_models=(CoursePage,),

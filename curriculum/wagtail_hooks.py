@@ -1,10 +1,13 @@
+from django import forms
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail import hooks
+from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from . import admin_views
@@ -40,8 +43,43 @@ class CareerFrameworkGroup(SnippetViewSetGroup):
 register_snippet(CareerFrameworkGroup)
 
 
+class QuestionSearchForm(BaseFilterForm):
+    """The question chooser's search box. Questions are not in the search index (their answers
+    must not reach the site search), so this narrows by the question's text in the database."""
+
+    q = forms.CharField(
+        label=_("Search term"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Words in the question")}),
+    )
+
+    def filter(self, objects):
+        objects = super().filter(objects)
+        query = " ".join((self.cleaned_data.get("q") or "").split())[:200]
+        if query:
+            self.is_searching = True
+            self.search_query = query
+            for word in query.split()[:10]:
+                objects = objects.filter(text__icontains=word)
+        return objects
+
+
+class QuestionChooseView(ChooseView):
+    filter_form_class = QuestionSearchForm
+
+
+class QuestionChooseResultsView(ChooseResultsView):
+    filter_form_class = QuestionSearchForm
+
+
+class QuestionChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = QuestionChooseView
+    choose_results_view_class = QuestionChooseResultsView
+
+
 class QuestionViewSet(SnippetViewSet):
     model = Question
+    chooser_viewset_class = QuestionChooserViewSet
     icon = "help"
     menu_label = _("Question bank")
     list_display = ["text", "kind"]

@@ -4,7 +4,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from wagtail.models import Locale, Page, Site
 
 from core.translation import ensure_translation
@@ -24,6 +26,14 @@ def empty_cache():
     yield
     cache.clear()
     clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test():
+    """A request under /en/ leaves English active in the test's thread, where a later test's
+    reverse() would give /en/ addresses: which test runs next depends on the order (xdist)."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

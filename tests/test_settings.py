@@ -93,3 +93,40 @@ def test_production_settings_send_every_security_header_and_secure_cookies(tmp_p
     assert values["mfa"] is True
     assert "core.security.ContentSecurityPolicyMiddleware" in values["middleware"]
     assert "core.security.PermissionsPolicyMiddleware" in values["middleware"]
+
+
+def test_the_base_urls_follow_the_port_make_run_serves_on(tmp_path):
+    """`PORT=8201 make run`: e-mails, the API, credential ids and the issuer name port 8201."""
+    code = (
+        "from django.conf import settings as s; import json; "
+        "print(json.dumps([s.WAGTAILADMIN_BASE_URL, s.WAGTAILAPI_BASE_URL, "
+        "s.CREDENTIALS_BASE_URL]))"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"WAGTAILADMIN_BASE_URL", "CREDENTIALS_BASE_URL"}
+    }
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        env_overrides={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "PORT": "8201",
+            "VAR_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["http://127.0.0.1:8201"] * 3
+
+
+def test_make_run_passes_the_port_to_the_site():
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8201"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert plan.returncode == 0, plan.stderr
+    assert "runserver 127.0.0.1:8201" in plan.stdout
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\nexport PORT\n" in makefile

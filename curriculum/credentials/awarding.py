@@ -17,6 +17,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log as audit_log
 
+from core.dates import local_date
+
 from . import openbadges, proofs, rules, status
 from .models import Award, CredentialDefinition
 
@@ -206,7 +208,7 @@ def send_expiry_reminders(days: int = REMINDER_DAYS, now=None) -> int:
             context = _email_context(award)
             send_mail(
                 _("“%(name)s” expires on %(date)s")
-                % {"name": award.definition.name, "date": f"{award.expires_at:%Y-%m-%d}"},
+                % {"name": award.definition.name, "date": local_date(award.expires_at)},
                 render_to_string("credentials/email/expiry_reminder.txt", context),
                 None,
                 [award.user.email],

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from wagtail.models import Locale, PageViewRestriction
 
@@ -194,6 +194,9 @@ class CompetencyGap:
     steps: list[GapStep] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
     peers: list[Peer] = field(default_factory=list)
+    # Whether an active credential proves the required level: levels here are what credentials
+    # prove, so without one, completing the courses leaves the gap open (the page says why).
+    provable: bool = True
 
     @property
     def gap(self) -> int:
@@ -426,6 +429,23 @@ def _courses_for(rows: list[CompetencyGap], user) -> list[PlanCourse]:
     return [plan_courses[pk] for pk in study_order(route_key, route_key, edges)]
 
 
+def _provable(rows: list[CompetencyGap]) -> None:
+    """Marks the gaps no active credential can close. One query."""
+    gaps = [row for row in rows if not row.is_met]
+    if not gaps:
+        return
+    highest = dict(
+        CredentialCompetency.objects.filter(
+            competency__in=[row.competency for row in gaps], definition__is_active=True
+        )
+        .values_list("competency_id")
+        .annotate(level=Max("level"))
+        .order_by()
+    )
+    for row in gaps:
+        row.provable = highest.get(row.competency.pk, 0) >= row.required
+
+
 def _peers(rows: list[CompetencyGap], user, profile, now=None) -> None:
     """Up to three peers per gap: public, active, open to questions, holding a standing
     credential that proves the level the target role needs; same prefecture first. Two
@@ -552,6 +572,7 @@ def skill_gap(user, *, profile=None, roles: Sequence[Role] | None = None, now=No
             )
         )
     route = _courses_for(rows, user)
+    _provable(rows)
     _peers(rows, user, profile, now)
     reading_enabled = bool(_reading_sources)
     if reading_enabled:

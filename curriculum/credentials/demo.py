@@ -66,6 +66,18 @@ def load_credentials(path=DEMO_CREDENTIALS) -> list[CredentialDefinition]:
     return definitions
 
 
+def award_demo_contributors(users) -> None:
+    """Credentials for contributions the demo records directly (accepted answers, published
+    cases), which no signal announced while it loaded: evaluated for the given members only."""
+    kinds = [CredentialRule.Kind.CASE_STUDIES, CredentialRule.Kind.ACCEPTED_ANSWERS]
+    definitions = CredentialDefinition.objects.filter(
+        is_active=True, rules__kind__in=kinds
+    ).distinct()
+    for user in users:
+        if user.is_active:
+            awarding.evaluate_user(user, definitions)
+
+
 def award_demo_learners(path=DEMO_CREDENTIALS) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     users = get_user_model().objects.filter(is_active=True)

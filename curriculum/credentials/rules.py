@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from core.dates import local_date
 from curriculum.models import Enrolment, QuizAttempt
 
 from .models import CredentialRule
@@ -61,8 +62,8 @@ def _course(user, rule) -> Outcome:
         True,
         [
             Evidence(
-                name=f"講座修了: {course.code} {course.title}".replace("  ", " "),
-                description=f"{enrolment.completed_at:%Y-%m-%d} に必修レッスンをすべて修了",
+                name=f"講座修了: {course.coded_title}",
+                description=f"{local_date(enrolment.completed_at)} に必修レッスンをすべて修了",
                 url=course.url or "",
                 date=enrolment.completed_at.isoformat(),
             )
@@ -117,6 +118,8 @@ def evaluate(user, rule) -> Outcome:
 def describe(rule) -> str:
     if rule.kind == Kind.COURSE and rule.course_id:
         return _("Complete the course “%(course)s”") % {"course": rule.course.title}
+    if rule.kind == Kind.QUIZ and rule.quiz_id and (rule.min_score or 0) >= 100:
+        return _("Pass “%(quiz)s” with every answer right") % {"quiz": rule.quiz.title}
     if rule.kind == Kind.QUIZ and rule.quiz_id:
         return _("Pass “%(quiz)s” with %(score)s%% or more") % {
             "quiz": rule.quiz.title,

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jsonschema import Draft201909Validator
 
+from core.dates import local_date, local_minute
+
 from . import keys, proofs, status
 from .models import Award
 
@@ -251,7 +253,7 @@ def _check_rest(report: Report, credential: dict) -> None:
         report.add(
             "validity",
             FAILED,
-            _("Not valid before %(date)s.") % {"date": f"{valid_from:%Y-%m-%d %H:%M} UTC"},
+            _("Not valid before %(date)s.") % {"date": local_minute(valid_from)},
         )
     elif credential.get("validUntil") is not None and valid_until is None:
         report.add("validity", FAILED, _("validUntil is not a date."))
@@ -259,11 +261,11 @@ def _check_rest(report: Report, credential: dict) -> None:
         report.add(
             "validity",
             FAILED,
-            _("Expired on %(date)s.") % {"date": f"{valid_until:%Y-%m-%d}"},
+            _("Expired on %(date)s.") % {"date": local_date(valid_until)},
         )
     elif valid_until is not None:
         report.add(
-            "validity", PASSED, _("Valid until %(date)s.") % {"date": f"{valid_until:%Y-%m-%d}"}
+            "validity", PASSED, _("Valid until %(date)s.") % {"date": local_date(valid_until)}
         )
     else:
         report.add("validity", PASSED, _("Valid, with no expiry date."))
@@ -291,7 +293,7 @@ def _check_revocation(report: Report, credential: dict) -> None:
         report.add(
             "revocation",
             FAILED,
-            _("Revoked on %(date)s.") % {"date": f"{award.revoked_at:%Y-%m-%d}"},
+            _("Revoked on %(date)s.") % {"date": local_date(award.revoked_at)},
         )
     else:
         report.add("revocation", PASSED, _("Not revoked (checked against the status list)."))

@@ -1,6 +1,7 @@
 """The curriculum as pages: catalogue → programme → course → module → lesson, each type allowed
 only under its parent, so the tree an admin builds is always one the learner side can read."""
 
+from django import forms
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +11,9 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from core.forms import PageForm
 from curriculum.blocks import LessonStreamBlock
+from curriculum.page_forms import CoursePageForm
 
 from .competencies import Competency, Level
 from .progress import LessonCompletion
@@ -25,6 +28,7 @@ class CourseCatalogPage(Page):
     search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     parent_page_types = ["core.HomePage"]
+    base_form_class = PageForm
     subpage_types = ["curriculum.ProgrammePage"]
     max_count_per_parent = 1
     template = "curriculum/course_catalog_page.html"
@@ -62,6 +66,7 @@ class ProgrammePage(Page):
     search_fields = [*Page.search_fields, index.SearchField("summary"), index.SearchField("body")]
 
     parent_page_types = ["curriculum.CourseCatalogPage"]
+    base_form_class = PageForm
     subpage_types = ["curriculum.CoursePage"]
     template = "curriculum/programme_page.html"
 
@@ -116,9 +121,9 @@ class CoursePage(Page):
         MultiFieldPanel(
             [
                 FieldPanel("estimated_hours"),
-                FieldPanel("target_roles"),
-                FieldPanel("topics"),
-                FieldPanel("prerequisites"),
+                FieldPanel("target_roles", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("topics", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("prerequisites", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("assessment"),
             ],
             heading=_("Who it is for and what it takes"),
@@ -136,11 +141,30 @@ class CoursePage(Page):
     ]
 
     parent_page_types = ["curriculum.ProgrammePage"]
+    base_form_class = CoursePageForm
     subpage_types = ["curriculum.ModulePage"]
     template = "curriculum/course_page.html"
 
     class Meta:
         verbose_name = _("course")
+
+    @property
+    def title_without_code(self) -> str:
+        """The title without the course code in front, where an editor typed it there too
+        (「K9 AI活用の基礎」 with the code K9), so that no page says 「K9 K9 …」."""
+        code, title = self.code.strip(), self.title.strip()
+        if (
+            code
+            and title.startswith(code)
+            and title[len(code) : len(code) + 1] in (" ", "　", ":", "：")
+        ):
+            return title[len(code) + 1 :].strip() or title
+        return title
+
+    @property
+    def coded_title(self) -> str:
+        """「K9 AI活用の基礎」: the code once, then the title."""
+        return f"{self.code} {self.title_without_code}" if self.code else self.title
 
     @property
     def objective_list(self) -> list[str]:
@@ -214,6 +238,7 @@ class ModulePage(Page):
     search_fields = [*Page.search_fields, index.SearchField("summary")]
 
     parent_page_types = ["curriculum.CoursePage"]
+    base_form_class = PageForm
     subpage_types = ["curriculum.LessonPage"]
     template = "curriculum/module_page.html"
 
@@ -258,6 +283,7 @@ class LessonPage(Page):
     ]
 
     parent_page_types = ["curriculum.ModulePage"]
+    base_form_class = PageForm
     subpage_types: list[str] = []
     template = "curriculum/lesson_page.html"
 

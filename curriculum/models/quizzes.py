@@ -10,6 +10,8 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.models import Orderable
 
+from core.dates import local_minute
+
 
 class Question(ClusterableModel):
     class Kind(models.TextChoices):
@@ -19,7 +21,7 @@ class Question(ClusterableModel):
         SHORT = "short", _("Short exact answer")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.SINGLE)
-    text = models.TextField(_("question"))
+    text = models.TextField(pgettext_lazy("quiz", "question"))
     true_false_answer = models.BooleanField(
         _("true or false: the right answer"), null=True, blank=True
     )
@@ -44,7 +46,8 @@ class Question(ClusterableModel):
     ]
 
     class Meta:
-        verbose_name = _("question")
+        # In context: a quiz's question is a 問題, the knowledge base's a 質問 (its own msgid).
+        verbose_name = pgettext_lazy("quiz", "question")
         verbose_name_plural = _("question bank")
 
     def __str__(self):
@@ -138,7 +141,7 @@ class QuizAttempt(models.Model):
         verbose_name_plural = _("quiz attempts")
 
     def __str__(self):
-        return f"{self.user} · {self.quiz} · {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} · {self.quiz} · {local_minute(self.started_at)}"
 
     @property
     def is_submitted(self) -> bool:

@@ -8,4 +8,4 @@ class CaseStudiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import receivers, searchables  # noqa: F401
+        from . import credentials, receivers, searchables  # noqa: F401

@@ -272,6 +272,18 @@ def summary_display(dist: Distribution) -> dict:
     }
 
 
+def nearest_band_with_cases(cases, band: str) -> str:
+    """``band`` if one of ``cases`` is in it, else the nearest band that has one (the smaller on a
+    tie: a town of 12,000 is closer in kind to one of 8,000 than to one of 80,000); ``band`` when
+    none has. One query."""
+    found = set(cases.exclude(population_band="").values_list("population_band", flat=True))
+    if band in found or not found:
+        return band
+    order = list(PopulationBand.values)
+    here = order.index(band)
+    return min(found, key=lambda b: (abs(order.index(b) - here), order.index(b)))
+
+
 def metric_cases(cases, metric: str):
     """Cases with at least one metric of this kind, annotated with the largest one and its unit."""
     largest = Metric.objects.filter(page=OuterRef("pk"), kind=metric).order_by("-value", "pk")
@@ -327,15 +339,15 @@ def benchmark_view(request, index_page):
     if band and band not in PopulationBand.values:
         notices.append(_("There is no such population band; it was ignored."))
         band = ""
+    has_cases = False
     if municipality and not band:
-        band = (
+        own_bands = list(
             base.filter(municipality=municipality)
-            .exclude(population_band="")
             .order_by(F("started").desc(nulls_last=True), F("first_published_at").desc())
             .values_list("population_band", flat=True)
-            .first()
-            or ""
         )
+        has_cases = bool(own_bands)
+        band = next((b for b in own_bands if b), "")
         band_from = "cases" if band else ""
 
     context = {
@@ -355,10 +367,12 @@ def benchmark_view(request, index_page):
         "band_from": band_from,
         "published_only": published_only,
         "per_10k_applies": per_10k_applies(metric),
+        "has_cases": has_cases,
         "ready": False,
     }
     if municipality and band:
         context.update(_benchmark(base, municipality, band, topic, metric, published_only))
+        context["band_label"] = PopulationBand(context["band"]).label
         context["ready"] = True
     return TemplateResponse(request, "casestudies/benchmark.html", context)
 
@@ -373,9 +387,9 @@ def _benchmark(base, municipality, band, topic, metric, published_only) -> dict:
         .order_by("-metric_value", F("first_published_at").desc(nulls_last=True))
         .first()
     )
-    group = with_metric.filter(municipality__kind=municipality.kind, population_band=band).order_by(
-        "-metric_value", "title"
-    )
+    same_kind = with_metric.filter(municipality__kind=municipality.kind)
+    asked_band, band = band, nearest_band_with_cases(same_kind, band)
+    group = same_kind.filter(population_band=band).order_by("-metric_value", "title")
     per_10k = per_10k_applies(metric)
     peers = [
         Peer(
@@ -419,7 +433,19 @@ def _benchmark(base, municipality, band, topic, metric, published_only) -> dict:
         for p in peers
         if p.per_10k is not None
     ]
+    if not peers:
+        situation = "empty"
+    elif own_in_group:
+        situation = "ranked"
+    elif own_case is not None:
+        situation = "placed"
+    else:
+        situation = "group_only"
     return {
+        "situation": situation,
+        "band": band,
+        "asked_band": asked_band,
+        "asked_band_label": PopulationBand(asked_band).label if asked_band != band else "",
         "peers": peers,
         "distribution": dist,
         "distribution_10k": dist_10k,

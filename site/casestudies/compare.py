@@ -5,6 +5,7 @@ what was measured, with the figure per 10,000 residents where the population is 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -53,6 +54,18 @@ class MetricCell:
     period: str
 
     @property
+    def change(self) -> str:
+        """「424h44m → 88h18m」 when both are known, 「移行前: …」 or 「移行後: …」 when one is,
+        nothing when neither: no question marks on the page."""
+        if self.baseline and self.after:
+            return f"{self.baseline} → {self.after}"
+        if self.baseline:
+            return _("before: %(value)s") % {"value": self.baseline}
+        if self.after:
+            return _("after: %(value)s") % {"value": self.after}
+        return ""
+
+    @property
     def value_display(self) -> str:
         return display_number(self.value)
 
@@ -93,7 +106,9 @@ def metric_rows(cases) -> list[MetricRow]:
                 MetricCell(
                     value=metric.value,
                     unit=metric.unit,
-                    per_10k=case.per_10k(metric.value) if per_10k_applies(kind) else None,
+                    per_10k=case.per_10k(metric.value)
+                    if per_10k_applies(kind, metric.unit)
+                    else None,
                     baseline=metric.baseline,
                     after=metric.after,
                     period=metric.period,
@@ -106,9 +121,25 @@ def metric_rows(cases) -> list[MetricRow]:
     return rows
 
 
-def per_10k_applies(kind: str) -> bool:
-    """A share (a reduction or an accuracy in %) does not grow with the population."""
-    return kind not in (Metric.Kind.PERCENT_REDUCTION, Metric.Kind.ACCURACY)
+# Units of counts and amounts, which grow with the population: only these are divided by it.
+COUNT_UNITS = frozenset(
+    {"件", "人", "名", "時間", "h", "円", "千円", "万円", "億円", "枚", "回", "通", "台"}
+    | {"人日", "人時", "人月", "時間分", "ページ", "頁", "手続", "業務", "冊", "部"}
+)
+AMOUNT_KINDS = (Metric.Kind.HOURS_SAVED, Metric.Kind.COST_SAVED)
+
+
+def per_10k_applies(kind: str, unit: str | None = None) -> bool:
+    """Whether a figure means anything per 10,000 residents: hours and money saved, and other
+    figures counted in a unit of things or money (件, 人, 時間, 円…), alone or per period
+    (件/年). Never a share or a rate (%, 割, ポイント, 倍), a duration per case (分), or a kind of
+    figure whose unit is not known."""
+    if kind in AMOUNT_KINDS:
+        return True
+    if kind != Metric.Kind.OTHER or not unit:
+        return False
+    base = unicodedata.normalize("NFKC", unit).strip().split("/")[0].strip()
+    return base in COUNT_UNITS
 
 
 def compare_view(request, index_page):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
 from django.conf import settings
 from django.db import models
 from django.utils.functional import cached_property
@@ -15,6 +16,8 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Orderable, Page
 from wagtail.search import index
+
+from core.forms import PageForm
 
 
 class PopulationBand(models.TextChoices):
@@ -62,6 +65,7 @@ class CaseStudyIndexPage(RoutablePageMixin, Page):
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["core.HomePage"]
+    base_form_class = PageForm
     subpage_types = ["casestudies.CaseStudyPage"]
     max_count_per_parent = 1
     template = "casestudies/case_study_index_page.html"
@@ -158,7 +162,7 @@ class CaseStudyPage(Page):
             [
                 FieldPanel("municipality"),
                 FieldRowPanel([FieldPanel("population"), FieldPanel("population_source")]),
-                FieldPanel("topics"),
+                FieldPanel("topics", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("technologies"),
                 FieldRowPanel([FieldPanel("started"), FieldPanel("ended")]),
                 FieldPanel("authors"),
@@ -207,6 +211,7 @@ class CaseStudyPage(Page):
     ]
 
     parent_page_types = ["casestudies.CaseStudyIndexPage"]
+    base_form_class = PageForm
     subpage_types: list[str] = []
     template = "casestudies/case_study_page.html"
 
@@ -244,6 +249,8 @@ class CaseStudyPage(Page):
     def get_case_context(self, request) -> dict:
         from people.models import Profile
 
+        from .compare import per_10k_applies
+
         authors = list(
             Profile.objects.visible_to(request.user)
             .filter(user__in=self.authors.all())
@@ -255,7 +262,10 @@ class CaseStudyPage(Page):
             "authors": authors,
             "replication_count": replications.count(),
             "replicated": user.is_authenticated and replications.filter(user=user).exists(),
-            "metric_rows": [(m, self.per_10k(m.value)) for m in self.metrics.all()],
+            "metric_rows": [
+                (m, self.per_10k(m.value) if per_10k_applies(m.kind, m.unit) else None)
+                for m in self.metrics.all()
+            ],
             "cost_initial_per_10k": self.per_10k(self.cost_initial_yen),
             "cost_annual_per_10k": self.per_10k(self.cost_annual_yen),
             # Questions asked of the authors from this page (the knowledge base's Question).

@@ -12,8 +12,16 @@ from django.urls import reverse
 from django.utils import translation
 from wagtail.signals import page_published, workflow_approved, workflow_rejected
 
+from core import workflow_mail
+
 from . import submission
 from .models import CaseStudyPage
+
+# Moderation e-mails: one per event, in the recipient's language (core/workflow_mail.py, wired
+# here, as this app is ready before wagtail.admin); the authors hear of approval and rejection
+# from the receivers below, not also from Wagtail.
+workflow_mail.connect()
+workflow_mail.handled_by_app(CaseStudyPage)
 
 log = logging.getLogger(__name__)
 

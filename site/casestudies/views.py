@@ -8,13 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from wagtail.documents import get_document_model
 
 from core import idempotency
 from core.markdown import render_markdown
+from core.slugs import readable_slug, unique_among
 
 from . import submission
 from .forms import STEP_NAMES, STEPS
@@ -168,11 +168,9 @@ def _apply(request, step, form, children, page):
 
 
 def _unique_slug(index, title) -> str:
-    base = slugify(title)[:60] or "case"
-    slug, n = base, 2
-    while CaseStudyPage.objects.child_of(index).filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    """A readable address from the title, romanised (「窓口のキャッシュレス化」 →
+    madoguchi-no-kyasshuresu-ka), unique in the library."""
+    return unique_among(index.get_children(), readable_slug(title, fallback="case"))
 
 
 @login_required

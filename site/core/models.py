@@ -8,6 +8,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from .blocks import BaseStreamBlock
+from .forms import PageForm
 
 
 class Topic(index.Indexed, models.Model):
@@ -66,6 +67,7 @@ class HomePage(Page):
     search_fields = [*Page.search_fields, index.SearchField("lead"), index.SearchField("body")]
 
     parent_page_types = ["wagtailcore.Page"]
+    base_form_class = PageForm
     subpage_types = [
         "core.StandardPage",
         "curriculum.CourseCatalogPage",
@@ -92,6 +94,7 @@ class StandardPage(Page):
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
 
     parent_page_types = ["core.HomePage", "core.StandardPage"]
+    base_form_class = PageForm
     subpage_types = ["core.StandardPage"]
 
     class Meta:

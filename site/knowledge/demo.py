@@ -83,7 +83,18 @@ def load_questions(password: str) -> int:
             continue
         _load_question(item, asker, users, topics, now)
         created += 1
+    _award_accepted_answers(users.values())
     return created
+
+
+def _award_accepted_answers(users) -> None:
+    """The answers above were accepted directly, without the signal that re-evaluates their
+    authors' credentials: the moderator's accepted answers earn ナレッジ共有 貢献者 here."""
+    from curriculum.credentials import awarding
+    from curriculum.credentials.demo import award_demo_contributors
+
+    with awarding.quietly():
+        award_demo_contributors(users)
 
 
 def _load_question(item, asker, users, topics, now):

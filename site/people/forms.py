@@ -48,6 +48,16 @@ class MunicipalityChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name}（{obj.kana}）"
 
+    def prepare_value(self, value):
+        """Options carry the local government code, but a model form's initial value is the
+        foreign key's primary key: translate it, or the saved municipality is never selected and
+        an untouched form clears it (or, where the field is required, fails)."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (
+                Municipality.objects.filter(pk=value).values_list("code", flat=True).first() or ""
+            )
+        return super().prepare_value(value)
+
 
 class SignupForm(forms.Form):
     """Extra fields on allauth's sign-up form (ACCOUNT_SIGNUP_FORM_CLASS)."""

@@ -323,3 +323,92 @@ def test_benchmark_in_english(client, case_index_en, peers):
     assert "Benchmark against similar municipalities" in html
     assert "Similar municipalities to" in html
     assert soup.select_one("svg[role=img] desc")
+
+
+@pytest.fixture
+def towns(make_case, tokyo, topics):
+    town = Municipality.Kind.TOWN
+    return {
+        "small": make_case(
+            title="小さな町のRPA",
+            municipality=MunicipalityFactory(prefecture=tokyo, kind=town, name="山の町"),
+            population=8_000,
+            topics=[topics["rpa"]],
+            metrics=[hours(120)],
+        ),
+        "middle": make_case(
+            title="中くらいの町のRPA",
+            municipality=MunicipalityFactory(prefecture=tokyo, kind=town, name="川の町"),
+            population=30_000,
+            topics=[topics["rpa"]],
+            metrics=[hours(300)],
+        ),
+    }
+
+
+def statements(soup):
+    section = soup.select_one("section.benchmark-result")
+    return section.get_text(" ", strip=True) if section else ""
+
+
+def test_a_town_without_data_in_its_band_gets_the_nearest_band_with_cases(
+    client, case_index, make_case, tokyo, topics
+):
+    """Towns of 10,000–50,000 have no case; the nearest band with cases (under 10,000) is shown,
+    and the page says so."""
+    make_case(
+        title="小さな町",
+        municipality=MunicipalityFactory(prefecture=tokyo, kind=Municipality.Kind.TOWN),
+        population=8_000,
+        topics=[topics["rpa"]],
+        metrics=[hours(120)],
+    )
+    newcomer = MunicipalityFactory(prefecture=tokyo, kind=Municipality.Kind.TOWN, name="海の町")
+    response, soup = bench(client, case_index, code=newcomer.code, band="10k-50k")
+    assert response.context["band"] == "lt10k"
+    assert [p.case.title for p in response.context["peers"]] == ["小さな町"]
+    text = statements(soup)
+    assert "人口1万〜5万人の町で、この数値のある事例はまだありません" in text
+    assert "最も近い人口規模の「1万人未満」を表示しています" in text
+    assert "まだありません。すべてのトピック" not in text  # no "no case" beside a ranked list
+
+
+def test_one_coherent_statement_when_the_own_case_is_alone(
+    client, case_index, make_case, tokyo, topics
+):
+    """The page used to rank the case (1 of 1), say it was not in the group, then that the group
+    had no case. Now: the nearest band with cases is the case's own, and it is ranked there."""
+    own = make_case(
+        title="小さな町のRPA",
+        municipality=MunicipalityFactory(prefecture=tokyo, kind=Municipality.Kind.TOWN),
+        population=8_000,
+        topics=[topics["rpa"]],
+        metrics=[hours(120)],
+    )
+    response, soup = bench(client, case_index, municipality=own.municipality.code, band="50k-100k")
+    assert response.context["situation"] == "ranked"
+    text = statements(soup)
+    assert "1件中、大きい方から1番目" in text
+    assert "グループには含まれません" not in text
+    assert "比べられる類似団体" not in text and "まだありません。すべてのトピック" not in text
+
+
+def test_no_similar_municipality_is_said_once(client, case_index, make_case, tokyo, topics):
+    village = MunicipalityFactory(prefecture=tokyo, kind=Municipality.Kind.VILLAGE)
+    make_case(title="人口のない村の事例", municipality=village, metrics=[hours(10)])
+    response, soup = bench(client, case_index, municipality=village.code, band="lt10k")
+    assert response.context["situation"] == "empty"
+    text = statements(soup)
+    assert "村の事例のうち、この数値があるのはこの団体の事例だけ" in text
+    assert "件中、大きい方から" not in text and "グループには含まれません" not in text
+
+
+def test_a_municipality_without_cases_is_not_blamed_for_a_missing_population(
+    client, case_index, towns
+):
+    newcomer = MunicipalityFactory(kind=Municipality.Kind.TOWN, name="新しい町")
+    response, soup = bench(client, case_index, code=newcomer.code)
+    assert response.context["ready"] is False
+    notice = soup.select_one("main p.notice").get_text(strip=True)
+    assert "事例がまだないため" in notice
+    assert "人口の記載がありません" not in notice

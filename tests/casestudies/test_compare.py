@@ -195,3 +195,44 @@ def test_compare_in_english(client, case_index_en, cases):
     assert 'lang="en"' in html
     assert "per 10,000 residents" in html
     assert "Compare cases" in html
+
+
+def test_per_10k_only_for_counts_and_amounts_and_no_placeholders(client, case_index, make_case):
+    """「80 %」 of kind "other" was divided by the population (「2.16 %」 per 10,000), and a figure
+    recorded before but not after showed 「移行前 → ?」."""
+    case = make_case(
+        title="窓口のキャッシュレス化",
+        population=37_000,
+        metrics=[
+            {"name": "キャッシュレス比率", "value": 80, "unit": "%", "after": "80%"},
+            {"name": "待ち時間", "value": 10, "unit": "分", "baseline": "30分", "after": "10分"},
+            {"name": "申請件数", "value": 3700, "unit": "件/年", "baseline": "移行前"},
+            {"name": "満足度", "value": 4.2, "unit": "点"},
+        ],
+    )
+    _response, soup = get(client, case_index, f"?ids={case.pk}")
+    share, wait, applications, satisfaction = (
+        row(soup, name)[0] for name in ("キャッシュレス比率", "待ち時間", "申請件数", "満足度")
+    )
+    assert "人口1万人当たり" not in share + wait + satisfaction
+    assert "人口1万人当たり 1,000 件/年" in applications
+    assert "?" not in share + wait + applications + satisfaction
+    assert "導入後: 80%" in share
+    assert "30分 → 10分" in wait
+    assert "導入前: 移行前" in applications
+
+    page = BeautifulSoup(client.get(case.url).content, "html.parser").get_text(" ")
+    assert "21.62" not in page  # 80 % divided by 37,000 residents, times 10,000
+    assert "1,000 件/年" in page
+
+
+def test_per_10k_applies_to_counts_and_amounts_only():
+    from casestudies.compare import per_10k_applies
+
+    assert per_10k_applies(Metric.Kind.HOURS_SAVED) and per_10k_applies(Metric.Kind.COST_SAVED)
+    assert not per_10k_applies(Metric.Kind.PERCENT_REDUCTION, "%")
+    assert not per_10k_applies(Metric.Kind.ACCURACY, "%")
+    for unit in ("%", "％", "割", "ポイント", "倍", "分", "点", "", None):
+        assert not per_10k_applies(Metric.Kind.OTHER, unit), unit
+    for unit in ("件", "件/年", "人", "時間", "円", "万円", "枚"):
+        assert per_10k_applies(Metric.Kind.OTHER, unit), unit

@@ -346,3 +346,63 @@ def test_undo_without_a_mark_adds_nothing(client, index, author, moderator, muni
     client.force_login(UserFactory())
     client.post(reverse("casestudies:replicate", args=[page.pk]), {"undo": "1"})
     assert CaseStudyPage.objects.get(pk=page.pk).replications.count() == 0
+
+
+def test_returning_to_step_one_keeps_the_municipality(client, index, author, municipality):
+    """Step 1 of a saved case shows its municipality selected, and saving it untouched keeps
+    every field (it used to fail with "this field is required" on every return)."""
+    from tests.browser_forms import form_data
+
+    MunicipalityFactory(name="別の市")
+    client.force_login(author)
+    page = write_case(client, municipality)
+    url = reverse("casestudies:edit", args=[page.pk, "basics"])
+    fields = ["title", "summary", "municipality", "population", "population_source"]
+    fields += ["technologies", "started", "ended"]
+    before = submission.latest(page)
+
+    data = form_data(client.get(url).content)
+    assert data["municipality"] == [municipality.code]
+    response = client.post(url, {**data, "action": "save"})
+
+    assert response.status_code == 302
+    after = submission.latest(CaseStudyPage.objects.get(pk=page.pk))
+    assert [getattr(after, f) for f in fields] == [getattr(before, f) for f in fields]
+    assert list(after.topics.all()) == list(before.topics.all())
+
+
+def test_a_new_case_gets_a_readable_unique_address(client, index, author, municipality):
+    client.force_login(author)
+    for _ in range(2):
+        data = basics(municipality, title="窓口のキャッシュレス化", action="save")
+        assert client.post(reverse("casestudies:new"), data).status_code == 302
+    slugs = list(CaseStudyPage.objects.order_by("pk").values_list("slug", flat=True))
+    assert slugs == ["madoguchi-no-kyasshuresu-ka", "madoguchi-no-kyasshuresu-ka-2"]
+
+
+def test_one_japanese_email_per_moderation_event(
+    client, index, author, moderator, municipality, django_capture_on_commit_callbacks
+):
+    """Submitting reaches each moderator and superuser once; approving reaches the author once,
+    with the case library's own e-mail, not Wagtail's as well; all in Japanese, whatever
+    language the moderator's admin was in."""
+    from django.utils import translation
+
+    admin = UserFactory(email="admin@example.jp", is_superuser=True, is_staff=True)
+    client.force_login(author)
+    page = write_case(client, municipality)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
+        client.post(reverse("casestudies:submit", args=[page.pk]))
+    assert sorted(m.to[0] for m in mail.outbox) == [admin.email, moderator.email]
+    assert all(m.subject == "審査依頼:「市民税課のRPA」" for m in mail.outbox)
+    body = mail.outbox[0].body
+    assert "「市民税課のRPA」が審査（Moderators approval）に提出されました。" in body
+    assert f"http://testserver/admin/pages/{page.pk}/edit/" in body
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(client, moderator, page)
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        ([author.email], "公開されました: 「市民税課のRPA」")
+    ]

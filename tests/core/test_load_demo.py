@@ -220,3 +220,28 @@ def test_demo_knowledge_base_holds_the_field_guides_twenty_questions(client):
         assert "ＲＦＰとは？" in [r["title"] for r in found["results"] if r["type"] == "question"]
     page = client.get(practitioner.get(title__startswith="RPAを試したい").get_absolute_url())
     assert page.status_code == 200
+
+
+def test_the_moderators_accepted_answers_earn_the_knowledge_credential(client):
+    load_demo()
+    moderator = get_user_model().objects.get(email="moderator@example.jp")
+    award = Award.objects.get(user=moderator, definition__slug="knowledge-contributor")
+    assert award.method == "auto"
+    assert len(award.evidence) == 5
+    assert all(e["name"].startswith("採用された回答: ") for e in award.evidence)
+    # Loading again awards nothing twice.
+    load_demo()
+    assert Award.objects.filter(user=moderator).count() == 1
+
+
+def test_the_site_record_names_the_address_the_site_is_served_on(settings):
+    """Wagtail's own links (approval e-mails, full page URLs) come from the site record."""
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8201"
+    load_demo()
+    site = Site.objects.get(is_default_site=True)
+    assert (site.hostname, site.port) == ("127.0.0.1", 8201)
+    assert site.root_page.specific.full_url == "http://127.0.0.1:8201/"
+    # Served on another port later: the record follows.
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
+    load_demo()
+    assert Site.objects.get(is_default_site=True).root_url == "http://127.0.0.1:8000"

@@ -393,7 +393,11 @@ def test_a_met_area_has_no_plan(member, ladder, areas, programme):
 # Reading ------------------------------------------------------------------------------------------
 
 
-def test_reading_appears_only_when_a_source_is_registered(client, member, ladder, areas):
+def test_reading_appears_only_when_a_source_is_registered(
+    client, member, ladder, areas, monkeypatch
+):
+    # The case library registers its source at start-up; this is the mechanism without it.
+    monkeypatch.setattr(career, "_reading_sources", [])
     choose(member, target=ladder[2])
     client.force_login(member)
     plan = plan_for(member)
@@ -613,3 +617,22 @@ def test_a_failing_reading_source_loses_its_items_not_the_page(client, member, l
         assert client.get(reverse("career:path")).status_code == 200
     finally:
         career.unregister_reading_source(broken)
+
+
+def test_a_gap_no_credential_can_close_says_why(client, member, ladder, areas, programme):
+    """Completing a course that builds a level leaves the gap open when no credential proves
+    that level: the page says so, instead of promising a credential."""
+    c1, c2, _c3 = areas
+    course = make_course(programme, "K1", builds=[(c1, 3), (c2, 2)])
+    give(UserFactory(), proving((c2, 2)))  # a credential exists for C2:2, none for C1
+    choose(member, target=ladder[2])
+    Enrolment.objects.create(user=member, course=course, completed_at=timezone.now())
+    plan = plan_for(member)
+    assert (row(plan, "C1").provable, row(plan, "C2").provable) == (False, True)
+    client.force_login(member)
+    page = BeautifulSoup(client.get(reverse("career:path")).content, "html.parser")
+    c1_text = page.select_one("#gap-c1").get_text(" ", strip=True)
+    assert "を証明する認定はまだ定められていません" in c1_text
+    assert "その要件をすべて満たした時点で授与されます" not in c1_text
+    c2_text = page.select_one("#gap-c2").get_text(" ", strip=True)
+    assert "を証明する認定はまだ定められていません" not in c2_text

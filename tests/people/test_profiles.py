@@ -150,3 +150,51 @@ def test_profile_page_query_count_does_not_grow_with_topics(
     owner.profile.expertise.set([TopicFactory() for _ in range(15)])
     with django_assert_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_saving_the_edit_form_untouched_changes_nothing(client, owner):
+    """Open 'edit profile' and press Save: every field keeps its value, the municipality too
+    (its options carry the local government code while the form's initial value is the key)."""
+    from django.forms.models import model_to_dict
+
+    from tests.browser_forms import form_data
+    from tests.factories import RoleFactory
+
+    profile = owner.profile
+    profile.display_name = "持ち主"
+    profile.municipality = MunicipalityFactory(name="府中町")
+    profile.department = "総務課"
+    profile.job_title = "主事"
+    profile.current_role = RoleFactory(code="R1")
+    profile.target_role = RoleFactory(code="R3")
+    profile.bio = "住民票の\nオンライン申請を担当。"
+    profile.is_public = True
+    profile.open_to_questions = True
+    profile.save()
+    profile.expertise.set([TopicFactory(), TopicFactory()])
+    before = model_to_dict(profile, exclude=["updated_at"])
+    assert set(before) >= {f.name for f in Profile._meta.get_fields() if f.concrete} - {
+        "id",
+        "created_at",
+        "updated_at",
+    }
+
+    client.force_login(owner)
+    data = form_data(client.get(edit_url(owner)).content)
+    response = client.post(edit_url(owner), data)
+
+    assert response.status_code == 302
+    profile = Profile.objects.get(pk=profile.pk)
+    assert model_to_dict(profile, exclude=["updated_at"]) == before
+
+
+def test_the_saved_municipality_is_selected_on_the_edit_form(client, owner):
+    from bs4 import BeautifulSoup
+
+    municipality = MunicipalityFactory(name="府中町")
+    MunicipalityFactory()
+    Profile.objects.filter(user=owner).update(municipality=municipality)
+    client.force_login(owner)
+    page = BeautifulSoup(client.get(edit_url(owner)).content, "html.parser")
+    selected = page.select('select[name="municipality"] option[selected]')
+    assert [option["value"] for option in selected] == [municipality.code]

@@ -275,7 +275,14 @@ WAGTAIL_SITE_NAME = "自治体CIOアカデミー"
 # avatars, no check for new Wagtail releases.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
-WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# The address members are sent to (e-mails, the API, and through CREDENTIALS_BASE_URL credential
+# ids and the issuer): by default where `make run` serves, which follows PORT.
+WAGTAILADMIN_BASE_URL = env(
+    "WAGTAILADMIN_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+)
+# Every snippet type has its own menu group, which left /admin/snippets/ (linked from the admin's
+# breadcrumbs and search) listing nothing and refusing even the superuser: it lists them all.
+WAGTAILSNIPPETS_MENU_SHOW_ALL = True
 # One way in: the admin signs in through allauth (rate limits, e-mail verification, the MFA stage),
 # and passwords and e-mail addresses are managed there too (people/middleware.py also sends
 # /admin/login/ to it).

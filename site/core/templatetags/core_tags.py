@@ -1,13 +1,17 @@
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from wagtail.models import Page
 
 from core.markdown import render_markdown
 
 register = template.Library()
 
+VERSION_LANGUAGE = {
+    "ja": pgettext_lazy("version of a page", "Japanese"),
+    "en": pgettext_lazy("version of a page", "English"),
+}
 
 @register.simple_tag
 def submission_key():
@@ -19,25 +23,68 @@ def submission_key():
     return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())
 
 
-def _page_urls_by_language(page, request):
-    translations = page.get_translations(inclusive=True).live().select_related("locale")
-    return {t.locale.language_code: t.get_url(request) for t in translations}
+def _page_links(page, request, codes) -> dict[str, dict]:
+    """For a Wagtail page, by language: the link to its translation, keeping a routable page's
+    sub-path and the query (/cases/compare/?ids=… → /en/cases/compare/?ids=…); where it has no
+    live translation, the nearest ancestor that has one, with that page's title for the note."""
+    translations = {
+        t.locale.language_code: t
+        for t in page.get_translations(inclusive=True).live().select_related("locale")
+    }
+    own = page.get_url(request) or ""
+    path = request.path
+    rest = path[len(own) :] if own and path.startswith(own) else ""
+    query = request.META.get("QUERY_STRING", "")
+    links = {}
+    missing = [code for code in codes if code not in translations]
+    for code, translation in translations.items():
+        url = translation.get_url(request)
+        if url:
+            links[code] = {"url": url + rest + (f"?{query}" if query else "")}
+    if missing:
+        keys = [a.translation_key for a in page.get_ancestors().filter(depth__gt=1)]
+        found = {
+            (p.locale.language_code, p.translation_key): p
+            for p in Page.objects.live()
+            .filter(translation_key__in=keys, locale__language_code__in=missing)
+            .select_related("locale")
+        }
+        for code in missing:
+            nearest = next((found[(code, k)] for k in reversed(keys) if (code, k) in found), None)
+            url = nearest.get_url(request) if nearest else None
+            links[code] = {
+                "url": url or translate_url("/", code),
+                "fallback": nearest.title if nearest else "",
+                "untranslated": True,
+            }
+    return links
 
 
 @register.inclusion_tag("components/language_switcher.html", takes_context=True)
 def language_switcher(context):
     """Links to the current page in each language: the page's translation for Wagtail pages,
-    the same view under the other prefix for everything else."""
+    the same view under the other prefix for everything else. A page without a translation
+    links to the nearest page above it that has one, and says so, never to a 404."""
     request = context.get("request")
     if request is None:
         return {"languages": []}
     page = context.get("page")
     current = get_language()
-    page_urls = _page_urls_by_language(page, request) if isinstance(page, Page) else {}
+    codes = [code for code, _name in settings.LANGUAGES]
+    page_links = _page_links(page, request, codes) if isinstance(page, Page) else {}
     languages = []
     for code, name in settings.LANGUAGES:
-        url = page_urls.get(code) or translate_url(request.get_full_path(), code)
-        languages.append({"code": code, "name": name, "url": url, "current": code == current})
+        link = page_links.get(code) or {"url": translate_url(request.get_full_path(), code)}
+        languages.append(
+            {
+                "code": code,
+                "name": name,
+                # For the note, in the reader's language: 英語, Japanese.
+                "name_translated": VERSION_LANGUAGE.get(code, name),
+                "current": code == current,
+                **link,
+            }
+        )
     return {"languages": languages}
 
 

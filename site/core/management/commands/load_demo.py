@@ -5,6 +5,7 @@ exists is left as it is."""
 import json
 import logging
 import os
+from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -30,6 +31,15 @@ from search.models import SynonymGroup
 from search.synonyms import clear_cache as clear_synonym_cache
 
 FIXTURES = settings.BASE_DIR / "fixtures"
+
+
+def site_address() -> dict:
+    """Host name and port of WAGTAILADMIN_BASE_URL, as Wagtail's Site record holds them."""
+    address = urlsplit(settings.WAGTAILADMIN_BASE_URL)
+    default = 443 if address.scheme == "https" else 80
+    return {"hostname": address.hostname or "localhost", "port": address.port or default}
+
+
 DEFAULT_DEMO_PASSWORD = "cio-demo-2026"
 
 PERSONAS = [
@@ -175,6 +185,7 @@ class Command(BaseCommand):
         if home_ja is None:
             home_ja = self.create_home(content["home"]["ja"], locale_ja)
         home_en = ensure_translation(home_ja, locale_en, content["home"]["en"])
+        self.match_site_to_base_url()
 
         about_ja = StandardPage.objects.child_of(home_ja).filter(slug="about").first()
         if about_ja is None:
@@ -194,14 +205,15 @@ class Command(BaseCommand):
         home.save_revision().publish()
         Site.objects.update_or_create(
             is_default_site=True,
-            defaults={
-                "hostname": "localhost",
-                "port": 80,
-                "root_page": home,
-                "site_name": settings.WAGTAIL_SITE_NAME,
-            },
+            defaults={"root_page": home, "site_name": settings.WAGTAIL_SITE_NAME, **site_address()},
         )
         return home
+
+    def match_site_to_base_url(self):
+        """Wagtail builds full page URLs (its e-mails, feeds, sitemaps) from the site record: it
+        names the address the site is served on (WAGTAILADMIN_BASE_URL, which follows PORT), on
+        every run, so `PORT=8201 make run` after a run on 8000 moves it too."""
+        Site.objects.filter(is_default_site=True).update(**site_address())
 
     def load_people(self):
         User = get_user_model()
