@@ -30,7 +30,7 @@ def check(*args):
 
 def test_an_index_that_matches_the_database_passes():
     TopicFactory(name_ja="住民税")
-    assert "matches the database" in check()
+    assert "索引はデータベースと一致しています" in check()
 
 
 def test_missing_and_stale_documents_are_reported_then_repaired():
@@ -46,14 +46,14 @@ def test_missing_and_stale_documents_are_reported_then_repaired():
         out = StringIO()
         call_command("search_check", stdout=out)
     report = out.getvalue()
-    assert "1 missing, 1 stale" in report
-    assert f"core.Topic: {lost.pk}" in report
+    assert "欠落 1 件、不要 1 件" in report
+    assert f"欠落 core.Topic: {lost.pk}" in report
 
-    assert "Repaired" in check("--repair")
+    assert "修復しました" in check("--repair")
     ids = set(backend.document_ids())
     assert {f"core.topic:{kept.pk}", f"core.topic:{lost.pk}"} <= ids
     assert f"core.topic:{gone.pk}" not in ids
-    assert "matches the database" in check()
+    assert "索引はデータベースと一致しています" in check()
 
 
 def test_queued_writes_are_reported_and_taken_to_the_index(settings):
@@ -63,7 +63,7 @@ def test_queued_writes_are_reported_and_taken_to_the_index(settings):
     with pytest.raises(CommandError):
         call_command("search_check", stdout=StringIO())
     out = check("--repair")
-    assert "1 index writes are queued" in out
+    assert "書き込みが 1 件待機しています" in out
     assert not PendingIndexWrite.objects.exists()
     assert [t.pk for t in get_search_backend().search("窓口改革", Topic)] == [topic.pk]
 
