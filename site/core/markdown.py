@@ -53,3 +53,28 @@ def render_markdown(text: str) -> SafeString:
 def plain_text(text: str) -> str:
     """What a reader sees of Markdown, without its markup: for snippets and summaries."""
     return html_lib.unescape(strip_tags(render_markdown(text)))
+
+
+# What readable_text takes away: tags, images and links (their words stay), code fences,
+# emphasis, headings, quotes, list and table marks.
+_TAG = re.compile(r"<[^>]{0,500}>")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_FENCE = re.compile(r"^\s*(```|~~~).*$", re.MULTILINE)
+_EMPHASIS = re.compile(r"(\*\*|__|\*|~~|`)")
+_LINE_MARK = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}.*$", re.MULTILINE)
+
+
+def readable_text(text: str) -> str:
+    """Markdown (or HTML) reduced to its words without rendering it: search excerpts, kept for
+    every document of the index, where rendering each would cost a millisecond. Not for display
+    as HTML: the caller escapes it."""
+    text = _TAG.sub(" ", text or "")
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = _FENCE.sub("", text)
+    text = _TABLE_RULE.sub("", text)
+    text = _LINE_MARK.sub("", text)
+    text = _EMPHASIS.sub("", text).replace("|", " ")
+    return html_lib.unescape(text)

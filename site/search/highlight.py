@@ -55,26 +55,44 @@ def highlight(text: str, words: list[str], length: int = SNIPPET_LENGTH) -> Safe
     if not display:
         return mark_safe("")
     terms, literals = query_terms(words)
-    spans = _spans(display, terms, literals) if (terms or literals) else []
+    # The dictionary reads only a region of a long text: around the first place a word of the
+    # query appears as typed, or its start (a page of results highlights twenty texts).
+    offset = 0
+    if len(display) > length * 2:
+        offset = _region_start(display, literals, length)
+        region = display[offset : offset + length * 2]
+    else:
+        region = display
+    spans = _spans(region, terms, literals) if (terms or literals) else []
     start = 0
-    if spans and len(display) > length:
+    if spans and len(region) > length:
         best, best_count = spans[0][0], 0
         for i, (span_start, _end) in enumerate(spans):
             count = sum(1 for s, _ in spans[i:] if s < span_start + length)
             if count > best_count:
                 best, best_count = span_start, count
-        start = max(0, min(best - length // 4, len(display) - length))
-    end = min(len(display), start + length)
-    pieces = ["…" if start > 0 else ""]
+        start = max(0, min(best - length // 4, len(region) - length))
+    end = min(len(region), start + length)
+    pieces = ["…" if offset + start > 0 else ""]
     cursor = start
     for span_start, span_end in spans:
         if span_end <= start or span_start >= end:
             continue
         span_start, span_end = max(span_start, start), min(span_end, end)
-        pieces.append(escape(display[cursor:span_start]))
-        pieces.append(f"<mark>{escape(display[span_start:span_end])}</mark>")
+        pieces.append(escape(region[cursor:span_start]))
+        pieces.append(f"<mark>{escape(region[span_start:span_end])}</mark>")
         cursor = span_end
-    pieces.append(escape(display[cursor:end]))
-    if end < len(display):
+    pieces.append(escape(region[cursor:end]))
+    if offset + end < len(display):
         pieces.append("…")
     return mark_safe("".join(pieces))
+
+
+def _region_start(display: str, literals: list[str], length: int) -> int:
+    folded = fold_kana(display.lower())
+    if len(folded) != len(display):
+        return 0
+    found = [i for i in (folded.find(literal) for literal in literals) if i != -1]
+    if not found:
+        return 0
+    return max(0, min(min(found) - length // 2, len(display) - length * 2))

@@ -93,8 +93,8 @@ def _search_in_one_pass(backend, request, parsed, query, kind, topic, page) -> O
             continue
         searchable = by_name[hit.scope]
         description = getattr(obj, "search_description", "")
-        # The first part of the stored excerpt: a snippet shows 140 characters of it.
-        text = description or plain_text(hit.excerpt[:SNIPPET_SOURCE_CHARS])
+        # The stored excerpt is the text without its markup: a snippet shows 140 characters.
+        text = description or hit.excerpt[:SNIPPET_SOURCE_CHARS]
         outcome.results.append(_result(searchable, obj, request, text, words))
     return outcome
 

@@ -13,6 +13,7 @@ VERSION_LANGUAGE = {
     "en": pgettext_lazy("version of a page", "English"),
 }
 
+
 @register.simple_tag
 def submission_key():
     """The one-time key of a create form (core.idempotency): a new one each time it is shown."""

@@ -46,6 +46,7 @@ from modelsearch.backends.base import (
 from modelsearch.index import RelatedFields
 from modelsearch.query import MatchAll, PlainText
 
+from core.markdown import readable_text
 from search.analysis import (
     LATIN_OR_CJK,
     LATIN_WORD,
@@ -83,8 +84,8 @@ WORDS = "words"  # the tokenizer of every text column: the words this module joi
 MAX_WORD_BYTES = 200
 COLUMNS_FILE = "columns.json"
 TERMS_FILE = "terms.sqlite3"
-# Searchable text kept with each document for its snippet, in characters.
-EXCERPT_CHARS = 1_500
+# Searchable text kept with each document for its snippet, in characters (without markup).
+EXCERPT_CHARS = 600
 WRITER_TIMEOUT = 60.0  # seconds a writer waits for another to finish before giving up
 WRITE_HEAP = 20_000_000
 DEFAULT_BUILD_HEAP_MB = 400
@@ -245,7 +246,7 @@ class DocumentBuilder:
             doc.add_text("doc_ct", content_type)
         for column in source.nulls:
             doc.add_text("doc_nulls", column)
-        excerpt = source.excerpt_text()
+        excerpt = " ".join(readable_text(source.excerpt_text()[: EXCERPT_CHARS * 2]).split())
         if excerpt:
             doc.add_text("doc_excerpt", excerpt[:EXCERPT_CHARS])
         for column, words in columns.items():
