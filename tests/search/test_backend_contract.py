@@ -278,3 +278,31 @@ def test_parallel_writers_never_fail(use_backend, db, backend_name):
         thread.join()
     assert errors == []
     assert backend.search(MATCH_ALL, m.Author).count() == 40
+
+
+GLOSSARY = (
+    __import__("django.conf", fromlist=["settings"]).settings.BASE_DIR.parent
+    / "shared/data/gov-cio-jp/stdwords/hyoujun_guideline_yougosyu.csv"
+)
+
+
+@pytest.mark.skipif(not GLOSSARY.is_file(), reason=f"the shared glossary is absent ({GLOSSARY})")
+@EMBEDDED
+def test_a_limit_only_cuts_the_ranking_it_does_not_change_it(use_backend, backend_name):
+    """The first ten of a filtered search are the first ten of the same search without a limit
+    (Whoosh's block skipping through a filter dropped the document that ranked third)."""
+    from io import StringIO
+
+    from knowledge.importing import load_glossary
+    from knowledge.models import Question
+    from search.indexing import index_updates_deferred
+    from search.plan import RelaxedText
+
+    with index_updates_deferred(stdout=StringIO()):
+        load_glossary()
+    backend = use_backend(backend_name)
+    published = Question.objects.filter(visibility="published")
+    for text in ["外部有識者による検証委員会", "情報システムの運用と保守", "提案依頼書"]:
+        every = [q.pk for q in backend.search(RelaxedText(text), published)]
+        assert every, text
+        assert [q.pk for q in backend.search(RelaxedText(text), published)[:10]] == every[:10]

@@ -439,9 +439,23 @@ def _phrase(column, words, boost):
 
 
 class _RequireMatcher(wm.RequireMatcher):
-    """whoosh3 3.54's RequireMatcher re-aligns its two sub-matchers after skipping blocks of low
-    quality even when they are already aligned or one is exhausted, and fails an assertion in
-    ``IntersectionMatcher._find_next``. This one re-aligns them only when they differ."""
+    """Documents of the scored matcher that the filter allows.
+
+    Whoosh skips blocks of postings whose best score cannot reach the current top ``limit``;
+    through a filter, the skip can step over a document that both matchers have and that would
+    have ranked first (on the glossary, a search with a limit of 10 ranked another document
+    third than the same search without one). The filtered matcher does not take part in it:
+    every allowed document is scored. whoosh3 3.54's RequireMatcher also re-aligned its two
+    sub-matchers after such a skip even when they were already aligned, failing an assertion in
+    ``IntersectionMatcher._find_next``: it re-aligns them only when they differ."""
+
+    def supports_block_quality(self):
+        return False
+
+    def replace(self, minquality=0):
+        # Nor does it drop the parts that could not lift a document over the lowest score
+        # kept so far: they lifted the one that ranked third.
+        return super().replace(0)
 
     def skip_to_quality(self, minquality):
         skipped = self.a.skip_to_quality(minquality)
