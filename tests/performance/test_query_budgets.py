@@ -368,10 +368,10 @@ def test_every_page_type_is_measured(world):
     assert sorted(world.pages) == sorted(PAGE_NAMES)
 
 
-@pytest.mark.parametrize("name", PAGE_NAMES)
 VARIABLE_MIX = {"search", "search_json", "search_cases"}
 
 
+@pytest.mark.parametrize("name", PAGE_NAMES)
 def test_queries_do_not_grow_with_the_data(world, name):
     small_status, large_status = world.statuses[name]
     assert (small_status, large_status) == (200, 200), world.pages[name].url
