@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help install run serve test test-browser test-postgres lint format messages compilemessages check-migrations bench bench-quick bench-http loadtest clean
+.PHONY: help install run serve test test-browser test-postgres lint format messages compilemessages check-migrations bench bench-quick bench-search bench-http loadtest clean
 
 help:
 	@echo "make run      set up, load the demo data and serve on http://127.0.0.1:$(PORT)/"
@@ -61,11 +61,21 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Benchmarks write benchmarks/results/*.json and print their tables (about 25 minutes).
+# Benchmarks write benchmarks/results/*.json and print their tables (about 90 minutes: the first
+# run seeds the PostgreSQL databases of the search and HTTP benchmarks, later ones reuse them).
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/tokenizers.py
 	$(BIN)/python benchmarks/search_bench.py
+	$(BIN)/python benchmarks/relevance.py
+	$(MAKE) --no-print-directory bench-search
 	$(MAKE) --no-print-directory bench-http
+
+# The site search at 2,000 to 100,000 questions on PostgreSQL through gunicorn: rebuild time,
+# index size and disk, one client's p50/p95, ten clients, worker memory
+# (benchmarks/results/search_scale.json). BENCH_SEARCH_ARGS="--sizes 2000" for a quick look.
+BENCH_SEARCH_ARGS ?=
+bench-search: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/search_scale.py $(BENCH_SEARCH_ARGS)
 
 bench-quick: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/search_bench.py --quick

@@ -36,7 +36,6 @@ from search.analysis import (
     LATIN_WORD,
     QueryWord,
     bigram_words,
-    fold_kana,
     kana_key,
     kana_reading,
     kana_spans,
@@ -432,10 +431,6 @@ def segment_reading(kana: str, known) -> list[str] | None:
             if known(piece):
                 best[end] = [*before, piece]
     return best[-1]
-
-
-def folded_key(text: str) -> str:
-    return fold_kana(normalize(text)).replace(" ", "")
 
 
 class TextCompiler:

@@ -460,6 +460,54 @@ class FilterCompiler:
         return combined
 
 
+class EmbeddedCompiler:
+    """What the embedded engines' query compilers share besides the filters: the text columns a
+    search reads. Mixed into a BaseSearchQueryCompiler (``fields``, ``queryset``, ``mapping``)."""
+
+    def text_columns(self) -> list[tuple[str, float]]:
+        """(column, boost): the fields a query names, or every field (doc_all) and the
+        columns of boosted fields."""
+        if self.fields:
+            searchable = {
+                f.field_name: f for f in self.queryset.model.get_searchable_search_fields()
+            }
+            columns = []
+            for name in self.fields:
+                field = searchable[name]
+                boost = 1.0 if isinstance(field, RelatedFields) else float(field.boost or 1.0)
+                columns.append((self.mapping.column_base(field), boost))
+            return columns
+        return [(ALL_TEXT, 1.0)] + [
+            (boost_column(b), b) for b in searchable_boosts(self.queryset.model)
+        ]
+
+
+class AutocompleteCompiler:
+    """Autocomplete reads the AutocompleteFields only, in one stage; ``fields`` may name any of
+    them."""
+
+    DEFAULT_OPERATOR = "and"
+
+    def check(self):
+        from modelsearch.backends.base import SearchFieldError
+
+        if self.fields:
+            allowed = {f.field_name for f in self.queryset.model.get_autocomplete_search_fields()}
+            for name in self.fields:
+                if name not in allowed:
+                    raise SearchFieldError(
+                        f'Cannot autocomplete with field "{name}". Please add '
+                        f'index.AutocompleteField("{name}") to {self.queryset.model.__name__}.'
+                        "search_fields.",
+                        field_name=name,
+                    )
+        self._get_filters_from_queryset(check_only=True)
+        list(self._get_order_by())
+
+    def stages(self):
+        return ["all"]
+
+
 class Generations:
     """The index lives in generation folders under ``root``; a ``current`` symlink names the
     live one, so a full rebuild is written beside it and swapped in atomically. A backend mixes

@@ -41,9 +41,7 @@ from modelsearch.backends.base import (
     BaseSearchQueryCompiler,
     BaseSearchResults,
     FilterFieldError,
-    SearchFieldError,
 )
-from modelsearch.index import RelatedFields
 from modelsearch.query import MatchAll, PlainText
 
 from core.markdown import readable_text
@@ -63,17 +61,17 @@ from search.backends.common import (
     AUTOCOMPLETE,
     READING,
     TITLE_KEYS,
+    AutocompleteCompiler,
+    EmbeddedCompiler,
     FilterCompiler,
     Generations,
     IndexedDocument,
     IndexMapping,
     as_naive_utc,
-    boost_column,
     encode_filter_value,
     has_indexed_objects,
     has_pairs,
     indexed_columns,
-    searchable_boosts,
 )
 from search.plan import ENOUGH, TextCompiler, segment_reading
 from search.termstore import TermStore
@@ -645,7 +643,9 @@ def _boosted(query, boost):
     return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
 
-class TantivySearchQueryCompiler(FilterCompiler, TextCompiler, BaseSearchQueryCompiler):
+class TantivySearchQueryCompiler(
+    FilterCompiler, EmbeddedCompiler, TextCompiler, BaseSearchQueryCompiler
+):
     DEFAULT_OPERATOR = "or"
     opened: OpenIndex | None = None
     searcher = None  # set while the filters are compiled: text ranges read the column's values
@@ -743,21 +743,6 @@ class TantivySearchQueryCompiler(FilterCompiler, TextCompiler, BaseSearchQueryCo
 
     # Text (plan.TextCompiler)
 
-    def text_columns(self) -> list[tuple[str, float]]:
-        if self.fields:
-            searchable = {
-                f.field_name: f for f in self.queryset.model.get_searchable_search_fields()
-            }
-            columns = []
-            for name in self.fields:
-                field = searchable[name]
-                boost = 1.0 if isinstance(field, RelatedFields) else float(field.boost or 1.0)
-                columns.append((self.mapping.column_base(field), boost))
-            return columns
-        return [(ALL_TEXT, 1.0)] + [
-            (boost_column(b), b) for b in searchable_boosts(self.queryset.model)
-        ]
-
     def builder(self, searcher=None):
         return TextBuilder(self.opened, self.text_columns(), searcher or self.searcher)
 
@@ -783,26 +768,7 @@ class TantivySearchQueryCompiler(FilterCompiler, TextCompiler, BaseSearchQueryCo
         return self.mapping.filter_column(field), reverse
 
 
-class TantivyAutocompleteQueryCompiler(TantivySearchQueryCompiler):
-    DEFAULT_OPERATOR = "and"
-
-    def check(self):
-        if self.fields:
-            allowed = {f.field_name for f in self.queryset.model.get_autocomplete_search_fields()}
-            for name in self.fields:
-                if name not in allowed:
-                    raise SearchFieldError(
-                        f'Cannot autocomplete with field "{name}". Please add '
-                        f'index.AutocompleteField("{name}") to {self.queryset.model.__name__}.'
-                        "search_fields.",
-                        field_name=name,
-                    )
-        self._get_filters_from_queryset(check_only=True)
-        list(self._get_order_by())
-
-    def stages(self):
-        return ["all"]
-
+class TantivyAutocompleteQueryCompiler(AutocompleteCompiler, TantivySearchQueryCompiler):
     def compile_text(self, builder, stage):
         if isinstance(self.query, MatchAll):
             return tantivy.Query.all_query()

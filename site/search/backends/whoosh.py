@@ -26,7 +26,6 @@ from modelsearch.backends.base import (
     BaseSearchResults,
     FilterFieldError,
 )
-from modelsearch.index import RelatedFields
 from modelsearch.query import MatchAll, PlainText
 from whoosh import fields as wf
 from whoosh import index as windex
@@ -54,15 +53,15 @@ from search.backends.common import (
     AUTOCOMPLETE,
     READING,
     TITLE_KEYS,
+    AutocompleteCompiler,
+    EmbeddedCompiler,
     FilterCompiler,
     Generations,
     IndexMapping,
-    boost_column,
     convert_filter_value,
     encode_filter_value,
     has_indexed_objects,
     has_pairs,
-    searchable_boosts,
 )
 from search.plan import ENOUGH, TextCompiler, segment_reading
 
@@ -333,7 +332,9 @@ class WhooshTextBuilder:
         return wq.NullQuery()
 
 
-class WhooshSearchQueryCompiler(FilterCompiler, TextCompiler, BaseSearchQueryCompiler):
+class WhooshSearchQueryCompiler(
+    FilterCompiler, EmbeddedCompiler, TextCompiler, BaseSearchQueryCompiler
+):
     DEFAULT_OPERATOR = "or"
 
     def __init__(self, *args, **kwargs):
@@ -402,22 +403,6 @@ class WhooshSearchQueryCompiler(FilterCompiler, TextCompiler, BaseSearchQueryCom
 
     # Text (plan.TextCompiler)
 
-    def text_columns(self) -> list[tuple[str, float]]:
-        if self.fields:
-            searchable = {
-                f.field_name: f for f in self.queryset.model.get_searchable_search_fields()
-            }
-            columns = []
-            for name in self.fields:
-                field = searchable[name]
-                boost = 1.0 if isinstance(field, RelatedFields) else float(field.boost or 1.0)
-                columns.append((self.mapping.column_base(field), boost))
-            return columns
-        return [(ALL_TEXT, 1.0)] + [
-            (boost_column(b), b) for b in searchable_boosts(self.queryset.model)
-        ]
-
-    @property
     def has_text(self) -> bool:
         return not isinstance(self.query, MatchAll)
 
@@ -473,29 +458,7 @@ class Restricted(wq.Require):
         return _RequireMatcher(scored, required)
 
 
-class WhooshAutocompleteQueryCompiler(WhooshSearchQueryCompiler):
-    DEFAULT_OPERATOR = "and"
-
-    def check(self):
-        # Autocomplete runs on AutocompleteFields only; `fields` may name any of them.
-        if self.fields:
-            allowed = {f.field_name for f in self.queryset.model.get_autocomplete_search_fields()}
-            for name in self.fields:
-                if name not in allowed:
-                    from modelsearch.backends.base import SearchFieldError
-
-                    raise SearchFieldError(
-                        f'Cannot autocomplete with field "{name}". Please add '
-                        f'index.AutocompleteField("{name}") to {self.queryset.model.__name__}.'
-                        "search_fields.",
-                        field_name=name,
-                    )
-        self._get_filters_from_queryset(check_only=True)
-        list(self._get_order_by())
-
-    def stages(self):
-        return ["all"]
-
+class WhooshAutocompleteQueryCompiler(AutocompleteCompiler, WhooshSearchQueryCompiler):
     def compile_text(self, builder, stage):
         if isinstance(self.query, MatchAll):
             return wq.Every()
