@@ -126,9 +126,16 @@ def restricted(rows: dict[str, list], columns: dict[str, set[str]]) -> dict[str,
 
 
 def _migrate(targets):
-    """Migrates to `targets`; returns a fresh executor and the project state reached."""
-    state = MigrationExecutor(connection).migrate(targets)
-    return MigrationExecutor(connection), state
+    """Migrates to `targets`; returns a fresh executor and the project state reached.
+
+    The state is rebuilt from the migrations now applied: the one `migrate()` returns after
+    going back starts from the state before the last migration it unapplied, which can still
+    hold apps that were taken back to nothing when that migration comes late in the plan."""
+    MigrationExecutor(connection).migrate(targets)
+    executor = MigrationExecutor(connection)
+    graph = executor.loader.graph
+    applied = [key for key in executor.loader.applied_migrations if key in graph.nodes]
+    return executor, executor.loader.project_state(applied, at_end=True)
 
 
 def _oldest_targets(executor) -> list[tuple[str, str | None]]:

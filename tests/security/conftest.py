@@ -14,13 +14,19 @@ changes is undone before the next request."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from io import StringIO
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 from django.utils import translation
 from wagtail.documents import get_document_model
 from wagtail.models import Locale, Page, Site
@@ -37,6 +43,7 @@ from curriculum.models import Choice, LessonPage, Question, Quiz, QuizQuestion
 from knowledge import posting
 from knowledge.models import Flag, Member, Notification, Visibility
 from search.models import SynonymGroup
+from tests.conftest import MEMORY_FOLDER
 from tests.factories import (
     CompetencyFactory,
     CourseCatalogPageFactory,
@@ -334,16 +341,36 @@ def _quiz_form(answers):
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """The site, written once for the module and rolled back after it."""
-    with django_db_blocker.unblock():
+    folder = Path(tempfile.mkdtemp(prefix="cio-test-index-", dir=MEMORY_FOLDER))
+    index_settings = override_settings(
+        WAGTAILSEARCH_BACKENDS={
+            "default": {"BACKEND": "search.backends.tantivy", "PATH": str(folder)}
+        }
+    )
+    with django_db_blocker.unblock(), index_settings:
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
             with translation.override("ja"):
-                yield build_world()
+                w = build_world()
+                # Indexed as `make run` and a deploy do, so search and the health check see
+                # the world's pages; tests that read them point at this folder.
+                call_command("update_index", stdout=StringIO())
+                w.search_folder = folder
+                yield w
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
             cache.clear()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def world_search_index(settings, world, search_index):
+    """The test reads the world's index instead of an empty one of its own."""
+    settings.WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "search.backends.tantivy", "PATH": str(world.search_folder)}
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from knowledge.models import Notification
 
 from .conftest import PRIVATE_DEPARTMENT, PRIVATE_JOB_TITLE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("world_search_index")]
 
 
 def client_for(user):

@@ -47,7 +47,7 @@ from people.models import Profile
 
 from .conftest import ROLES
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("world_search_index")]
 
 PROJECT_PACKAGES = {"core", "people", "search", "curriculum", "casestudies", "knowledge", "config"}
 
