@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -506,6 +506,30 @@ class AutocompleteCompiler:
 
     def stages(self):
         return ["all"]
+
+
+class QueuedWrites:
+    """Writing as both embedded backends do it: a change is queued in the database with the
+    transaction that makes it (search/outbox.py) and written from there; a bulk rebuild and the
+    outbox write through the index directly."""
+
+    def get_index_for_model(self, model): ...
+
+    def add(self, obj):
+        from search.outbox import queue_index
+
+        queue_index(obj)
+
+    def add_bulk(self, model, obj_list):
+        self.get_index_for_model(model).add_items(model, obj_list)
+
+    def delete(self, obj):
+        from search.outbox import queue_delete
+
+        queue_delete(obj._meta.label, obj.pk)
+
+    def write_objects(self, model, objects: Iterable):
+        self.get_index_for_model(model).add_items(model, list(objects))
 
 
 class Generations:

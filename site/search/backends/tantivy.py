@@ -67,6 +67,7 @@ from search.backends.common import (
     Generations,
     IndexedDocument,
     IndexMapping,
+    QueuedWrites,
     as_naive_utc,
     encode_filter_value,
     has_indexed_objects,
@@ -924,7 +925,7 @@ class ScopedResults:
 # --- The backend ------------------------------------------------------------------------------
 
 
-class TantivySearchBackend(Generations, BaseSearchBackend):
+class TantivySearchBackend(QueuedWrites, Generations, BaseSearchBackend):
     query_compiler_class = TantivySearchQueryCompiler
     autocomplete_query_compiler_class = TantivyAutocompleteQueryCompiler
     results_class = TantivySearchResults
@@ -1114,24 +1115,6 @@ class TantivySearchBackend(Generations, BaseSearchBackend):
                 if depth is None or distance < depth:
                     best, depth = name, distance
         return best
-
-    # Writing: queued with the change that makes it (search/outbox.py), then written.
-
-    def add(self, obj):
-        from search.outbox import queue_index
-
-        queue_index(obj)
-
-    def add_bulk(self, model, obj_list):
-        self.get_index_for_model(model).add_items(model, obj_list)
-
-    def delete(self, obj):
-        from search.outbox import queue_delete
-
-        queue_delete(obj._meta.label, obj.pk)
-
-    def write_objects(self, model, objects: Iterable):
-        self.get_index_for_model(model).add_items(model, list(objects))
 
     def delete_documents(self, document_ids: Iterable[str]):
         self.get_index_for_model(None).delete_documents(document_ids)

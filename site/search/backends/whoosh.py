@@ -58,6 +58,7 @@ from search.backends.common import (
     FilterCompiler,
     Generations,
     IndexMapping,
+    QueuedWrites,
     convert_filter_value,
     encode_filter_value,
     has_indexed_objects,
@@ -587,7 +588,7 @@ def _facet_key(kind, key):
     return key
 
 
-class WhooshSearchBackend(Generations, BaseSearchBackend):
+class WhooshSearchBackend(QueuedWrites, Generations, BaseSearchBackend):
     query_compiler_class = WhooshSearchQueryCompiler
     autocomplete_query_compiler_class = WhooshAutocompleteQueryCompiler
     results_class = WhooshSearchResults
@@ -638,24 +639,6 @@ class WhooshSearchBackend(Generations, BaseSearchBackend):
             searcher.close()
             searcher = cache[path] = self.open_index(path).searcher()
         return _Borrowed(searcher)
-
-    # Writing: queued with the change that makes it (search/outbox.py), then written.
-
-    def add(self, obj):
-        from search.outbox import queue_index
-
-        queue_index(obj)
-
-    def add_bulk(self, model, obj_list):
-        self.get_index_for_model(model).add_items(model, obj_list)
-
-    def delete(self, obj):
-        from search.outbox import queue_delete
-
-        queue_delete(obj._meta.label, obj.pk)
-
-    def write_objects(self, model, objects: Iterable):
-        self.get_index_for_model(model).add_items(model, list(objects))
 
     def delete_documents(self, document_ids: Iterable[str]):
         index = self.get_index_for_model(None)
