@@ -31,7 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.sql import Query
 from django.db.models.sql.constants import MULTI, SINGLE
 from django.utils import timezone
-from modelsearch.backends.base import get_model_root
+from modelsearch.backends.base import BaseSearchResults, FilterFieldError, get_model_root
 from modelsearch.index import (
     AutocompleteField,
     FilterField,
@@ -506,6 +506,47 @@ class AutocompleteCompiler:
 
     def stages(self):
         return ["all"]
+
+
+class EmbeddedResults(BaseSearchResults):
+    """What both embedded backends' results do alike: objects in the engine's order, counts
+    within the slice asked for, the filter column a facet reads."""
+
+    supports_facet = True
+
+    def _objects(self, hits: list[tuple[str, float]]) -> list:
+        """The database objects of ``(pk, score)`` hits, in the hits' order, scored when asked;
+        a hit whose object is gone (deleted or unpublished since) is left out."""
+        scores = dict(hits)
+        queryset = self.query_compiler.queryset.filter(pk__in=list(scores))
+        objects = {str(obj.pk): obj for obj in queryset}
+        results = []
+        for pk, _score in hits:
+            obj = objects.get(pk)
+            if obj is None:
+                continue
+            if self._score_field:
+                setattr(obj, self._score_field, scores.get(pk))
+            results.append(obj)
+        return results
+
+    def _within_slice(self, total: int) -> int:
+        total -= self.start
+        if self.stop is not None:
+            total = min(total, self.stop - self.start)
+        return max(total, 0)
+
+    def _facet_column(self, field_name: str) -> str:
+        compiler = self.query_compiler
+        field = compiler._get_filterable_field(field_name)
+        if field is None:
+            raise FilterFieldError(
+                f'Cannot facet search results with field "{field_name}". Please add '
+                f'index.FilterField("{field_name}") to {compiler.queryset.model.__name__}.'
+                "search_fields.",
+                field_name=field_name,
+            )
+        return compiler.mapping.filter_column(field)
 
 
 class QueuedWrites:

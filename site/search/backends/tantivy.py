@@ -39,8 +39,6 @@ from modelsearch.backends.base import (
     BaseIndex,
     BaseSearchBackend,
     BaseSearchQueryCompiler,
-    BaseSearchResults,
-    FilterFieldError,
 )
 from modelsearch.query import MatchAll, PlainText
 
@@ -63,6 +61,7 @@ from search.backends.common import (
     TITLE_KEYS,
     AutocompleteCompiler,
     EmbeddedCompiler,
+    EmbeddedResults,
     FilterCompiler,
     Generations,
     IndexedDocument,
@@ -810,8 +809,7 @@ class TantivyAutocompleteQueryCompiler(AutocompleteCompiler, TantivySearchQueryC
 # --- Results ----------------------------------------------------------------------------------
 
 
-class TantivySearchResults(BaseSearchResults):
-    supports_facet = True
+class TantivySearchResults(EmbeddedResults):
     _settled = None  # (stage, query) once the stages have been tried
 
     def _settle(self, opened, searcher):
@@ -849,40 +847,14 @@ class TantivySearchResults(BaseSearchResults):
         queryset = self.query_compiler.queryset.filter(pk__in=pks)
         return list(queryset[self.start : self.stop])
 
-    def _objects(self, hits):
-        pks = [pk for pk, _score in hits]
-        scores = dict(hits)
-        objects = {str(obj.pk): obj for obj in self.query_compiler.queryset.filter(pk__in=pks)}
-        results = []
-        for pk in pks:
-            obj = objects.get(pk)
-            if obj is None:
-                continue
-            if self._score_field:
-                setattr(obj, self._score_field, scores.get(pk))
-            results.append(obj)
-        return results
-
     def _do_count(self):
         with self.backend.searcher() as (opened, searcher):
             _stage, query = self._settle(opened, searcher)
             total = searcher.search(query, 1).count
-        total -= self.start
-        if self.stop is not None:
-            total = min(total, self.stop - self.start)
-        return max(total, 0)
+        return self._within_slice(total)
 
     def facet(self, field_name):
-        compiler = self.query_compiler
-        field = compiler._get_filterable_field(field_name)
-        if field is None:
-            raise FilterFieldError(
-                f'Cannot facet search results with field "{field_name}". Please add '
-                f'index.FilterField("{field_name}") to {compiler.queryset.model.__name__}.'
-                "search_fields.",
-                field_name=field_name,
-            )
-        column = compiler.mapping.filter_column(field)
+        column = self._facet_column(field_name)
         with self.backend.searcher() as (opened, searcher):
             _stage, query = self._settle(opened, searcher)
             counts = self.backend.facet_counts(opened, searcher, query, [column])[column]

@@ -23,8 +23,6 @@ from modelsearch.backends.base import (
     BaseIndex,
     BaseSearchBackend,
     BaseSearchQueryCompiler,
-    BaseSearchResults,
-    FilterFieldError,
 )
 from modelsearch.query import MatchAll, PlainText
 from whoosh import fields as wf
@@ -55,6 +53,7 @@ from search.backends.common import (
     TITLE_KEYS,
     AutocompleteCompiler,
     EmbeddedCompiler,
+    EmbeddedResults,
     FilterCompiler,
     Generations,
     IndexMapping,
@@ -487,8 +486,7 @@ class WhooshAutocompleteQueryCompiler(AutocompleteCompiler, WhooshSearchQueryCom
         return wq.And(parts) if self.query.operator == "and" else wq.Or(parts)
 
 
-class WhooshSearchResults(BaseSearchResults):
-    supports_facet = True
+class WhooshSearchResults(EmbeddedResults):
     _query = None
 
     def _run(self, searcher, limit, **kwargs):
@@ -525,18 +523,7 @@ class WhooshSearchResults(BaseSearchResults):
         with self.backend.searcher() as searcher:
             _query, hits = self._run(searcher, limit)
             rows = [(hit["doc_pk"], hit.score) for hit in hits[self.start : self.stop]]
-        pks = [pk for pk, _score in rows]
-        scores = dict(rows)
-        objects = {str(obj.pk): obj for obj in self.query_compiler.queryset.filter(pk__in=pks)}
-        results = []
-        for pk in pks:
-            obj = objects.get(pk)
-            if obj is None:
-                continue
-            if self._score_field:
-                setattr(obj, self._score_field, scores.get(pk))
-            results.append(obj)
-        return results
+        return self._objects(rows)
 
     def _settled_query(self, searcher):
         if self._query is None:
@@ -547,22 +534,10 @@ class WhooshSearchResults(BaseSearchResults):
         with self.backend.searcher() as searcher:
             query = self._settled_query(searcher)
             total = len(searcher.search(query, limit=None, scored=False, terms=False))
-        total -= self.start
-        if self.stop is not None:
-            total = min(total, self.stop - self.start)
-        return max(total, 0)
+        return self._within_slice(total)
 
     def facet(self, field_name):
-        compiler = self.query_compiler
-        field = compiler._get_filterable_field(field_name)
-        if field is None:
-            raise FilterFieldError(
-                f'Cannot facet search results with field "{field_name}". Please add '
-                f'index.FilterField("{field_name}") to {compiler.queryset.model.__name__}.'
-                "search_fields.",
-                field_name=field_name,
-            )
-        column = compiler.mapping.filter_column(field)
+        column = self._facet_column(field_name)
         kind = column.rsplit("__", 1)[1]
         counts: dict = {}
         with self.backend.searcher() as searcher:
