@@ -29,7 +29,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import support
+
+ROOT = support.ROOT
 OUTPUT = ROOT / "benchmarks/results/explain.json"
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/scale"
 
@@ -57,15 +59,11 @@ WHOLE_TABLE_BY_DESIGN = {
 }
 
 
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+def setup_uncached_site(database_url: str) -> None:
+    """Django on the given database with nothing cached between the pages and their queries."""
     # A process-local cache: nothing cached elsewhere hides a query, nothing shared is touched.
     os.environ.pop("REDIS_URL", None)
-    sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
-    import django
-
-    django.setup()
+    support.setup_django(DATABASE_URL=database_url)
     from django.conf import settings
 
     settings.PAGE_CACHE_SECONDS = 0
@@ -251,7 +249,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         parser.error("EXPLAIN (ANALYZE, FORMAT JSON) needs PostgreSQL: give a postgres:// URL")
-    setup_django(args.database_url)
+    setup_uncached_site(args.database_url)
 
     from django.db import connection
 

@@ -47,23 +47,21 @@ import multiprocessing
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = Path(sys.executable)
-BIN = PYTHON.parent
+import support
+
+ROOT = support.ROOT
+PYTHON = support.PYTHON
 RESULTS = ROOT / "benchmarks" / "results" / "http.json"
 QUERIES = ROOT / "benchmarks" / "queries" / "glossary_ja.json"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -158,7 +156,7 @@ def manage(env, *arguments, log) -> float:
 
 
 def wanted_marker(args) -> dict:
-    generator = (ROOT / "site" / "core" / "scale.py").read_bytes()
+    generator = (ROOT / "site" / "demo" / "scale.py").read_bytes()
     return {
         "sizes": args.sizes,
         "seed": SEED,
@@ -222,8 +220,8 @@ def targets_and_session(args, work: Path) -> dict:
     """The URLs to measure, read from the seeded database, and a signed-in learner's session."""
     script = r"""
 import json, sys
-import django
-django.setup()
+from support import setup_django
+setup_django()
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -269,7 +267,7 @@ print(json.dumps({
 }))
 """
     env = environment(args, work)
-    env["PYTHONPATH"] = f"{ROOT / 'site'}{os.pathsep}{ROOT}"
+    env["PYTHONPATH"] = str(support.BENCHMARKS)  # the script imports support, which adds the rest
     output = subprocess.run(
         [str(PYTHON), "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout
@@ -284,85 +282,17 @@ print(json.dumps({
 # --- the server -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def flush_redis() -> None:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def start_server(args, work: Path, page_cache_seconds: int, log):
+def server_for(args, work: Path, page_cache_seconds: int, log) -> support.Gunicorn:
+    """gunicorn on the benchmark's data, with the cache emptied; ``with`` starts and stops it."""
     flush_redis()
-    port = free_port()
     env = environment(args, work, page_cache_seconds)
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "config.wsgi",
-            "--chdir",
-            "site",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            "sync",
-            "--backlog",
-            "256",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return server, base
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    stop(server)
-    raise RuntimeError("gunicorn did not answer /healthz within 120 s")
-
-
-def stop(process) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
-
-
-def worker_rss_mb(server) -> list[float]:
-    import psutil
-
-    try:
-        children = psutil.Process(server.pid).children()
-    except psutil.NoSuchProcess:
-        return []
-    sizes = []
-    for child in children:
-        try:
-            sizes.append(round(child.memory_info().rss / 2**20, 1))
-        except psutil.NoSuchProcess:
-            continue
-    return sizes
+    return support.Gunicorn(env, log, args.workers, options=("--backlog", "256"))
 
 
 def check_page(base: str, paths: list[str], cookie: str | None, expect: str | None) -> dict:
@@ -521,7 +451,7 @@ def measure(args, base, name, paths, cookie=None, expect=None, server=None) -> d
         run(base, paths, cookie, args.warmup, args.concurrency)
     result = run(base, paths, cookie, args.duration, args.concurrency)
     result["bytes"] = first["bytes"]
-    result["worker_rss_mb"] = worker_rss_mb(server) if server else []
+    result["worker_rss_mb"] = server.worker_rss_mb() if server else []
     # The page cache's verdict on a second request tells whether the phase measured what it says.
     result["page_cache"] = check_page(base, paths, cookie, expect)["page_cache"]
     print(
@@ -535,11 +465,10 @@ def measure(args, base, name, paths, cookie=None, expect=None, server=None) -> d
 def phase(args, work, log, targets, cached: bool) -> tuple[dict, list[float]]:
     label = "cached" if cached else "uncached"
     print(f"\nPhase: anonymous page cache {'on' if cached else 'off'}", flush=True)
-    server, base = start_server(args, work, 300 if cached else 0, log)
     results, rss = {}, []
     wanted = set(args.pages.split(",")) if args.pages else None
     cookie = f"sessionid={targets['session']}"
-    try:
+    with server_for(args, work, 300 if cached else 0, log) as server:
         pages = [("static", [targets["static"]], None, None)]
         pages += [(name, [targets[name]], None, None) for name in PUBLIC_PAGES]
         if not cached:
@@ -549,11 +478,9 @@ def phase(args, work, log, targets, cached: bool) -> tuple[dict, list[float]]:
             if wanted and name not in wanted and name != "static":
                 continue
             results[name] = measure(
-                args, base, f"{name} ({label})", paths, page_cookie, expect, server
+                args, server.base_url, f"{name} ({label})", paths, page_cookie, expect, server
             )
             rss.extend(results[name]["worker_rss_mb"])
-    finally:
-        stop(server)
     static = results["static"]["rps"]
     for result in results.values():
         result["ratio_to_static"] = round(result["rps"] / static, 3) if static else None

@@ -29,7 +29,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import support
+
+ROOT = support.ROOT
 QUERIES = ROOT / "benchmarks" / "queries" / "glossary_ja.json"
 OUTPUT = ROOT / "benchmarks" / "results" / "relevance.json"
 GLOSSARY = (
@@ -53,9 +55,7 @@ def parse_args(argv=None):
 
 
 def run_site(site: str) -> dict:
-    import django
-
-    django.setup()
+    support.setup_django()  # the settings come from the parent, in the environment
     from django.core.management import call_command
     from django.test import Client
 
@@ -146,7 +146,6 @@ def child(site: str, backend: str, work: Path) -> dict:
         "TASKS_BACKEND": "immediate",
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": f"{ROOT / 'site'}{os.pathsep}{ROOT}",
     }
     completed = subprocess.run(
         [sys.executable, __file__, "--site", site, "--backend", backend],
@@ -164,7 +163,6 @@ def child(site: str, backend: str, work: Path) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.site:  # the child
-        sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
         print(json.dumps(run_site(args.site), ensure_ascii=False))
         return 0
     if not GLOSSARY.is_file():

@@ -63,7 +63,9 @@ from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import support
+
+ROOT = support.ROOT
 SHARED = ROOT.parent / "shared"
 GLOSSARY = SHARED / "data/gov-cio-jp/stdwords/hyoujun_guideline_yougosyu.csv"
 FIELD_GUIDE = SHARED / "domain/field-guide.md"
@@ -228,8 +230,9 @@ def relevance(ranks: list[int | None], kinds: list[str]) -> dict:
 # --- Worker processes: each task runs in a fresh process with Django set up -----------------------
 
 
-def setup_django(db_path: Path, index_dir: Path, backend: str = OURS):
-    os.environ.update(
+def setup_task(db_path: Path, index_dir: Path, backend: str = OURS):
+    """Django in this worker process on the run's database and index folder."""
+    support.setup_django(
         DJANGO_SETTINGS_MODULE="config.settings.dev",
         DATABASE_URL=f"sqlite:///{db_path}",
         SEARCH_INDEX_DIR=str(index_dir),
@@ -239,16 +242,10 @@ def setup_django(db_path: Path, index_dir: Path, backend: str = OURS):
         TASKS_BACKEND="immediate",
         SEARCH_BACKEND=backend if backend in EMBEDDED else OURS,
     )
-    for path in (ROOT, ROOT / "site"):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
-    import django
-
-    django.setup()
 
 
 def task_migrate(db_path: Path, index_dir: Path):
-    setup_django(db_path, index_dir)
+    setup_task(db_path, index_dir)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -256,7 +253,7 @@ def task_migrate(db_path: Path, index_dir: Path):
 
 def task_load(db_path: Path, index_dir: Path, size: int, with_glossary: bool) -> dict:
     """Fills the Topic table; bulk_create sends no post_save, so nothing is indexed yet."""
-    setup_django(db_path, index_dir)
+    setup_task(db_path, index_dir)
     from core.models import Topic
 
     rows = corpus_rows(size, with_glossary)
@@ -299,7 +296,7 @@ def get_backend(name: str, index_dir: Path):
 
 def task_build(name: str, db_path: Path, index_dir: Path) -> dict:
     """A full rebuild, its time, memory and the index size."""
-    setup_django(db_path, index_dir, name)
+    setup_task(db_path, index_dir, name)
     from core.models import Topic
 
     backend = get_backend(name, index_dir)
@@ -331,7 +328,7 @@ def task_query(
 ) -> dict:
     """Latency and memory of the queries in a process that did not build the index, as in
     an application server; then the update of one document."""
-    setup_django(db_path, index_dir, name)
+    setup_task(db_path, index_dir, name)
     from core.models import Topic
 
     backend = get_backend(name, index_dir)

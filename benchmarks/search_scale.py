@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
@@ -207,25 +208,24 @@ def run_size(args, questions: int, queries: list[str]) -> dict:
             f"peak disk {build['peak_disk_mb']} MB, peak memory {build['peak_rss_mb']} MB",
             flush=True,
         )
-        server, base = http_bench.start_server(settings, work, 0, log)
-        try:
-            single = one_client(base, queries, args.passes, server)
+        with http_bench.server_for(settings, work, 0, log) as server:
+            single = one_client(server.base_url, queries, args.passes, server)
             print(
                 f"  one client: p50 {single['p50_ms']} ms, p95 {single['p95_ms']} ms, "
                 f"{single['cpu_ms_per_request']} ms CPU a request, errors {single['errors']}",
                 flush=True,
             )
             paths = [f"/search/?{urllib.parse.urlencode({'q': q})}" for q in queries]
-            many = http_bench.run_python(base, paths, None, args.duration, args.concurrency)
+            many = http_bench.run_python(
+                server.base_url, paths, None, args.duration, args.concurrency
+            )
             print(
                 f"  {args.concurrency} clients: {many['rps']} req/s, p50 {many['p50_ms']} ms, "
                 f"p95 {many['p95_ms']} ms, errors {many['errors']}",
                 flush=True,
             )
-            rss = http_bench.worker_rss_mb(server)
+            rss = server.worker_rss_mb()
             memory = worker_memory(server)
-        finally:
-            http_bench.stop(server)
     return {
         "questions": questions,
         "sizes": settings.sizes,

@@ -9,7 +9,7 @@ is worth. Results go to a JSON file and a table is printed.
 
     python benchmarks/tokenizers.py [--output benchmarks/results/tokenizers.json]
 
-Needs whoosh-reloaded, janome, sudachipy + sudachidict-core, fugashi + unidic-lite and psutil.
+Needs whoosh3, janome, sudachipy + sudachidict-core, fugashi + unidic-lite and psutil.
 
 Normalisation, the same for every analyzer:
   1. the whole text: Unicode NFKC, then str.casefold();
@@ -43,14 +43,18 @@ from functools import cache
 from pathlib import Path
 from statistics import mean
 
+import support
 from whoosh import index
-from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.lang.porter import stem
 from whoosh.query import Or, Term
 from whoosh.searching import Searcher
 
-ROOT = Path(__file__).resolve().parent.parent
+# search.analysis needs only its source root on the path, not Django.
+support.add_project_paths()
+from search import analysis  # noqa: E402
+
+ROOT = support.ROOT
 GLOSSARY = ROOT.parent / "shared/data/gov-cio-jp/stdwords/hyoujun_guideline_yougosyu.csv"
 QUERIES = ROOT / "benchmarks/queries/glossary_ja.json"
 
@@ -249,39 +253,21 @@ def analyzer(key: str) -> Analyze:
     return morph_analyzer(morphemes(), content, VARIANT_OPTIONS[variant])
 
 
-class KeyedTokenizer(Tokenizer):
-    """A Whoosh tokenizer over `analyzer(key)`.
+class KeyedTokenizer(analysis.TermTokenizer):
+    """A Whoosh tokenizer over `analyzer(key)`. The site's own base class (search.analysis)
+    makes the Whoosh tokens, so the analyzers compared differ from the site's in analysis only.
 
     Whoosh pickles the schema into the index; only the key is pickled, never a tokenizer object.
-    Terms carry positions but no character offsets.
+    Terms carry positions; their character offsets are 0 (nothing here highlights).
     """
 
     def __init__(self, key: str):
         self.key = key
 
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, text in enumerate(analyzer(self.key)(value), start_pos):
-            token.text = text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = text
-            if positions:
-                token.pos = pos
-            yield token
+    def terms(self, text: str) -> list[analysis.Term]:
+        # The base class has normalised the text already; each analyzer does it again, which
+        # changes nothing (normalising twice gives the same text).
+        return [analysis.Term(term, 0, 0) for term in analyzer(self.key)(text)]
 
 
 # --- Configurations ------------------------------------------------------------------------------
@@ -552,7 +538,7 @@ def main() -> None:
     if unknown:
         sys.exit(f"expected terms missing from the glossary: {unknown}")
     corpus = synthetic_corpus(entries, args.docs, DOC_CHARS, SEED)
-    packages = ("whoosh-reloaded", "janome", "sudachipy", "sudachidict-core", "fugashi")
+    packages = ("whoosh3", "janome", "sudachipy", "sudachidict-core", "fugashi")
     packages += ("unidic-lite", "psutil")
 
     results: dict = {

@@ -52,25 +52,28 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[2]
+# Python puts only this script's folder on the path; the helpers every benchmark script shares
+# live in the one above, benchmarks/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import support
+
+ROOT = support.ROOT
 HERE = Path(__file__).resolve().parent
 WORK = ROOT / "var" / "loadtest"
 RESULTS = ROOT / "benchmarks" / "results" / "loadtest.json"
-PYTHON = Path(sys.executable)
-BIN = PYTHON.parent
+PYTHON = support.PYTHON
+BIN = support.BIN
 
 DATABASE_NAME = "loadtest"
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -170,15 +173,6 @@ def prepare(args, log) -> dict:
     timings["collectstatic"] = manage("collectstatic", "--noinput", log=log)
     timings["load_demo"] = manage("load_demo", "--allow-production", log=log)
     return timings
-
-
-def setup_django() -> None:
-    for path in (str(ROOT / "site"), str(ROOT)):
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    import django
-
-    django.setup()
 
 
 def create_accounts(learners: int, members: int) -> dict:
@@ -297,42 +291,6 @@ def flush_redis() -> None:
 
 
 # --- the server and the crowd ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_health(base_url: str, server: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}; see its log")
-        try:
-            with urllib.request.urlopen(f"{base_url}/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{base_url}/healthz did not answer 200 within {timeout:.0f} s")
-
-
-def stop(process: subprocess.Popen | None, name: str, grace: float = 20) -> None:
-    """SIGTERM to the process group it leads, SIGKILL after the grace period."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        print(f"  {name} did not stop within {grace:.0f} s: killing it", flush=True)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
 
 
 class ResourceSampler(threading.Thread):
@@ -461,7 +419,7 @@ def run_locust(args, base_url: str, env: dict, log) -> int:
     try:
         return process.wait()
     finally:
-        stop(process, "locust")
+        support.stop_process_group(process, "locust")
 
 
 # --- the write check ------------------------------------------------------------------------------
@@ -664,10 +622,10 @@ def main(argv=None) -> int:
         targets_file = WORK / "targets.json"
         if args.reuse_database and accounts_file.exists() and targets_file.exists():
             timings = {"reused": True}
-            setup_django()
+            support.setup_django()
         else:
             timings = prepare(args, setup_log)
-            setup_django()
+            support.setup_django()
             started = time.perf_counter()
             accounts_file.write_text(json.dumps(create_accounts(args.learners, args.members)))
             timings["accounts"] = round(time.perf_counter() - started, 1)
@@ -686,31 +644,10 @@ def main(argv=None) -> int:
         server_log = WORK / "gunicorn.log"
         server_log.unlink(missing_ok=True)
 
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
+        server = support.Gunicorn(env, setup_log, args.workers, error_log=server_log)
+        base_url = server.base_url
         print(f"Starting gunicorn with {args.workers} sync workers on {base_url} ...", flush=True)
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "config.wsgi",
-                "--chdir",
-                "site",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--worker-class",
-                "sync",
-                "--error-logfile",
-                str(server_log),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=setup_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_for_health(base_url, server)
+        server.start()
         sampler = ResourceSampler(server.pid)
         sampler.start()
 
@@ -729,7 +666,7 @@ def main(argv=None) -> int:
             locust_status = run_locust(args, base_url, locust_env, locust_log)
         sampler.halt.set()
         sampler.join()
-        stop(server, "gunicorn")
+        server.stop()
         if not stats_file.exists():
             raise RuntimeError("Locust wrote no statistics; see var/loadtest/locust.log")
         stats = json.loads(stats_file.read_text())
@@ -796,7 +733,8 @@ def main(argv=None) -> int:
     finally:
         if sampler is not None:
             sampler.halt.set()
-        stop(server, "gunicorn")
+        if server is not None:
+            server.stop()
         setup_log.close()
     if "requests" in report:
         args.output.parent.mkdir(parents=True, exist_ok=True)
