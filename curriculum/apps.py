@@ -7,4 +7,4 @@ class CurriculumConfig(AppConfig):
     verbose_name = _("Curriculum")
 
     def ready(self):
-        from . import searchables  # noqa: F401
+        from . import personal_data, searchables  # noqa: F401

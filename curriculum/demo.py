@@ -6,18 +6,22 @@ have edited it), what is missing is created."""
 from __future__ import annotations
 
 import json
+import random
 import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import QueryDict
 from django.utils.html import escape
 from wagtail.models import Locale
 
 from core.models import Topic
 from core.translation import ensure_translation
 
+from . import quizzes
 from .models import (
     Choice,
     Competency,
@@ -27,12 +31,13 @@ from .models import (
     LessonPage,
     ModulePage,
     ProgrammePage,
-    Question,
     Quiz,
+    QuizItem,
     QuizQuestion,
     Role,
     RoleRequirement,
 )
+from .progress import complete_lesson, enrol
 
 DEMO_CURRICULUM = Path(settings.BASE_DIR) / "fixtures" / "curriculum" / "demo_curriculum.json"
 CATALOGUE = {
@@ -259,10 +264,6 @@ DEMO_LEARNING = [
 
 
 def load_learning() -> None:
-    from django.contrib.auth import get_user_model
-
-    from .progress import complete_lesson, enrol
-
     users = get_user_model().objects.in_bulk(
         [email for email, *_ in DEMO_LEARNING], field_name="email"
     )
@@ -290,24 +291,18 @@ def load_learning() -> None:
 
 def pass_quiz(user, lesson) -> None:
     """Takes the lesson's quiz with the right answers, as a learner who studied would."""
-    import random
-
-    from django.http import QueryDict
-
-    from . import quizzes
-
     if quizzes.attempts(user, lesson).filter(passed=True).exists():
         return
     attempt = quizzes.start_attempt(user, lesson, rng=random.Random(user.pk))
-    questions = Question.objects.prefetch_related("choices").in_bulk(
+    questions = QuizItem.objects.prefetch_related("choices").in_bulk(
         [item["question"] for item in attempt.served]
     )
     answers = QueryDict(mutable=True)
     for question in questions.values():
         name = quizzes.field_name(question.pk)
-        if question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
+        if question.kind in (QuizItem.Kind.SINGLE, QuizItem.Kind.MULTIPLE):
             answers.setlist(name, [str(c.pk) for c in question.choices.all() if c.correct])
-        elif question.kind == Question.Kind.TRUE_FALSE:
+        elif question.kind == QuizItem.Kind.TRUE_FALSE:
             answers[name] = "true" if question.true_false_answer else "false"
         else:
             answers[name] = (question.accepted_answer_list() or [""])[0]
@@ -336,8 +331,8 @@ def attach_quiz(course: CoursePage, data: dict) -> None:
     lesson.save_revision().publish()
 
 
-def question_from(item: dict) -> Question:
-    question = Question(
+def question_from(item: dict) -> QuizItem:
+    question = QuizItem(
         kind=item["kind"],
         text=for_readers(item["text_ja"]),
         feedback=with_plain_sources(item.get("feedback_ja", "")),

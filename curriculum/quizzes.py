@@ -8,10 +8,10 @@ import random
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from search.analysis import normalize
+from core.text import normalize
 
 from . import progress as learning
-from .models import Choice, Enrolment, LessonCompletion, Question, QuizAttempt
+from .models import Choice, Enrolment, LessonCompletion, QuizAttempt, QuizItem
 from .signals import quiz_submitted
 
 MAX_SHORT_ANSWER = 200
@@ -106,18 +106,18 @@ def _draw(quiz, rng: random.Random | None) -> list[dict]:
     return served
 
 
-def _is_correct(question: Question, correct_choices: set[int], answer) -> bool:
-    if question.kind == Question.Kind.SINGLE:
+def _is_correct(question: QuizItem, correct_choices: set[int], answer) -> bool:
+    if question.kind == QuizItem.Kind.SINGLE:
         return len(correct_choices) == 1 and answer == next(iter(correct_choices))
-    if question.kind == Question.Kind.MULTIPLE:
+    if question.kind == QuizItem.Kind.MULTIPLE:
         return bool(correct_choices) and set(answer or []) == correct_choices
-    if question.kind == Question.Kind.TRUE_FALSE:
+    if question.kind == QuizItem.Kind.TRUE_FALSE:
         return answer is not None and answer == question.true_false_answer
     accepted = {normalize(a).strip() for a in question.accepted_answer_list()}
     return bool(answer) and normalize(answer).strip() in accepted
 
 
-def read_answers(attempt: QuizAttempt, questions: dict[int, Question], data) -> dict:
+def read_answers(attempt: QuizAttempt, questions: dict[int, QuizItem], data) -> dict:
     """The answers in a submitted form, checked against what the attempt served."""
     served = {item["question"]: set(item["choices"]) for item in attempt.served}
     allowed = {field_name(qid) for qid in served}
@@ -128,15 +128,15 @@ def read_answers(attempt: QuizAttempt, questions: dict[int, Question], data) -> 
     for question_id, choice_ids in served.items():
         question = questions[question_id]
         values = data.getlist(field_name(question_id))
-        if question.kind == Question.Kind.MULTIPLE:
+        if question.kind == QuizItem.Kind.MULTIPLE:
             picked = _choice_ids(values, choice_ids)
             answers[str(question_id)] = sorted(picked)
-        elif question.kind == Question.Kind.SINGLE:
+        elif question.kind == QuizItem.Kind.SINGLE:
             picked = _choice_ids(values[:1], choice_ids) if len(values) <= 1 else None
             if picked is None:
                 raise TamperedForm([field_name(question_id)])
             answers[str(question_id)] = next(iter(picked), None)
-        elif question.kind == Question.Kind.TRUE_FALSE:
+        elif question.kind == QuizItem.Kind.TRUE_FALSE:
             if (values and values[0] not in {"true", "false"}) or len(values) > 1:
                 raise TamperedForm([field_name(question_id)])
             answers[str(question_id)] = (values[0] == "true") if values else None
@@ -166,7 +166,7 @@ def submit_attempt(attempt: QuizAttempt, data) -> QuizAttempt:
     if attempt.is_submitted:
         raise AlreadySubmitted(attempt)
     question_ids = [item["question"] for item in attempt.served]
-    questions = Question.objects.prefetch_related("choices").in_bulk(question_ids)
+    questions = QuizItem.objects.prefetch_related("choices").in_bulk(question_ids)
     answers = read_answers(attempt, questions, data)
     results = {}
     for question_id in question_ids:
@@ -199,7 +199,7 @@ def submit_attempt(attempt: QuizAttempt, data) -> QuizAttempt:
 def review(attempt: QuizAttempt) -> list[dict]:
     """Each question served, the learner's answer, the right one and the feedback."""
     question_ids = [item["question"] for item in attempt.served]
-    questions = Question.objects.prefetch_related("choices").in_bulk(question_ids)
+    questions = QuizItem.objects.prefetch_related("choices").in_bulk(question_ids)
     rows = []
     for item in attempt.served:
         question = questions.get(item["question"])
@@ -222,7 +222,7 @@ def review(attempt: QuizAttempt) -> list[dict]:
 def questions_for(attempt: QuizAttempt) -> list[dict]:
     """The attempt's questions with their choices, in the order it served them."""
     question_ids = [item["question"] for item in attempt.served]
-    questions = Question.objects.prefetch_related("choices").in_bulk(question_ids)
+    questions = QuizItem.objects.prefetch_related("choices").in_bulk(question_ids)
     rows = []
     for number, item in enumerate(attempt.served, start=1):
         question = questions.get(item["question"])

@@ -11,6 +11,8 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from wagtail.models import Locale
 
+from people.mfa import acting_for_others, privileges_in_force
+
 from . import progress as learning
 from . import quizzes, xapi
 from .models import CoursePage, Enrolment, LessonCompletion, LessonPage, QuizAttempt
@@ -199,10 +201,9 @@ def my_statements(request):
 
 
 @login_required
+@acting_for_others()
 def all_statements(request):
     """Everyone's learning records, for staff who may see enrolments (reports, an LRS)."""
-    from people.middleware import privileges_in_force
-
     if not (
         request.user.has_perm("curriculum.view_enrolment") and privileges_in_force(request.user)
     ):

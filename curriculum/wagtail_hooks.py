@@ -4,14 +4,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail import hooks
 from wagtail.admin.forms.choosers import BaseFilterForm
-from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from core.admin_menus import PermissionMenuItem
+
 from . import admin_views
-from .models import Competency, Question, Quiz, Role
+from .models import Competency, Quiz, QuizItem, Role
 
 
 class CompetencyViewSet(SnippetViewSet):
@@ -43,7 +44,7 @@ class CareerFrameworkGroup(SnippetViewSetGroup):
 register_snippet(CareerFrameworkGroup)
 
 
-class QuestionSearchForm(BaseFilterForm):
+class QuizItemSearchForm(BaseFilterForm):
     """The question chooser's search box. Questions are not in the search index (their answers
     must not reach the site search), so this narrows by the question's text in the database."""
 
@@ -64,22 +65,22 @@ class QuestionSearchForm(BaseFilterForm):
         return objects
 
 
-class QuestionChooseView(ChooseView):
-    filter_form_class = QuestionSearchForm
+class QuizItemChooseView(ChooseView):
+    filter_form_class = QuizItemSearchForm
 
 
-class QuestionChooseResultsView(ChooseResultsView):
-    filter_form_class = QuestionSearchForm
+class QuizItemChooseResultsView(ChooseResultsView):
+    filter_form_class = QuizItemSearchForm
 
 
-class QuestionChooserViewSet(SnippetChooserViewSet):
-    choose_view_class = QuestionChooseView
-    choose_results_view_class = QuestionChooseResultsView
+class QuizItemChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = QuizItemChooseView
+    choose_results_view_class = QuizItemChooseResultsView
 
 
-class QuestionViewSet(SnippetViewSet):
-    model = Question
-    chooser_viewset_class = QuestionChooserViewSet
+class QuizItemViewSet(SnippetViewSet):
+    model = QuizItem
+    chooser_viewset_class = QuizItemChooserViewSet
     icon = "help"
     menu_label = _("Question bank")
     list_display = ["text", "kind"]
@@ -96,7 +97,7 @@ class QuizViewSet(SnippetViewSet):
 
 
 class QuizGroup(SnippetViewSetGroup):
-    items = (QuizViewSet, QuestionViewSet)
+    items = (QuizViewSet, QuizItemViewSet)
     menu_icon = "tasks"
     menu_label = _("Quizzes")
     menu_name = "quizzes"
@@ -104,11 +105,6 @@ class QuizGroup(SnippetViewSetGroup):
 
 
 register_snippet(QuizGroup)
-
-
-class ReportsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(admin_views.PERMISSION)
 
 
 @hooks.register("register_admin_urls")
@@ -122,20 +118,23 @@ def learning_report_urls():
 
 @hooks.register("register_reports_menu_item")
 def learning_reports_menu_item():
-    return ReportsMenuItem(
-        _("Learning"), reverse("learning_reports"), icon_name="doc-full", order=50
+    return PermissionMenuItem(
+        _("Learning"),
+        reverse("learning_reports"),
+        icon_name="doc-full",
+        order=50,
+        permissions=[admin_views.PERMISSION],
     )
-
-
-class BulkEnrolMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm("curriculum.add_enrolment")
 
 
 @hooks.register("register_admin_menu_item")
 def bulk_enrol_menu_item():
-    return BulkEnrolMenuItem(
-        _("Enrol learners"), reverse("bulk_enrol"), icon_name="group", order=230
+    return PermissionMenuItem(
+        _("Enrol learners"),
+        reverse("bulk_enrol"),
+        icon_name="group",
+        order=230,
+        permissions=["curriculum.add_enrolment"],
     )
 
 

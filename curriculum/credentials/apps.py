@@ -9,4 +9,4 @@ class CredentialsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import receivers  # noqa: F401
+        from . import personal_data, receivers  # noqa: F401

@@ -19,7 +19,7 @@ from wagtail.log_actions import log as audit_log
 
 from core.dates import local_date
 
-from . import openbadges, proofs, rules, status
+from . import keys, openbadges, proofs, rules, status
 from .models import Award, CredentialDefinition
 
 log = logging.getLogger(__name__)
@@ -230,8 +230,6 @@ def _email_context(award: Award) -> dict:
 def resign_orphaned(now=None) -> int:
     """Re-sign, with the active key, the standing awards whose key was revoked (a compromised
     key): the content stays the same, the proof is new. Holders download them again."""
-    from . import keys
-
     trusted = set(keys.verifying_keys().values_list("verification_method", flat=True))
     count = 0
     for award in Award.objects.standing(now).iterator():

@@ -5,6 +5,7 @@ site's own address: its DID document and a JWKS list every key that still verifi
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -151,6 +152,4 @@ def jwks() -> dict:
 
 
 def _b64url(data: bytes) -> str:
-    import base64
-
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

@@ -17,7 +17,8 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable
 
-from curriculum.models.competencies import Level, _in_language
+from core.translation import in_language
+from curriculum.models.competencies import Level
 
 
 @register_setting(icon="site")
@@ -117,15 +118,15 @@ class CredentialDefinition(ClusterableModel):
 
     @property
     def name(self):
-        return _in_language(self.name_ja, self.name_en)
+        return in_language(self.name_ja, self.name_en)
 
     @property
     def description(self):
-        return _in_language(self.description_ja, self.description_en)
+        return in_language(self.description_ja, self.description_en)
 
     @property
     def criteria(self):
-        return _in_language(self.criteria_ja, self.criteria_en)
+        return in_language(self.criteria_ja, self.criteria_en)
 
 
 class CredentialRule(Orderable):
@@ -191,6 +192,7 @@ class CredentialRule(Orderable):
         return self.describe()
 
     def describe(self) -> str:
+        # The rules module imports this model: a top-level import would be circular.
         from .rules import describe
 
         return describe(self)

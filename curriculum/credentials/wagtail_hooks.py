@@ -5,14 +5,14 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from core.admin_menus import PermissionMenuItem
 from curriculum.models import Quiz
 
-from . import admin_views, organisation_views, tasks
+from . import admin_views, tasks
 from .models import CredentialDefinition, CredentialRule, OrganisationReporter
 
 
@@ -111,27 +111,12 @@ def award_learners_who_already_qualify(request, instance):
         transaction.on_commit(lambda: tasks.award_existing_learners.enqueue(instance.pk))
 
 
-class PermissionMenuItem(MenuItem):
-    def __init__(self, *args, permissions, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.permissions = permissions
-
-    def is_shown(self, request):
-        return any(request.user.has_perm(p) for p in self.permissions)
-
-
 @hooks.register("register_admin_urls")
 def credential_admin_urls():
     return [
         path("awards/", admin_views.award_list, name="credential_awards"),
         path("awards/new/", admin_views.award_create, name="credential_award_create"),
         path("awards/<int:award_id>/revoke/", admin_views.award_revoke, name="credential_revoke"),
-        path("organisations/", organisation_views.index, name="organisation_report"),
-        path(
-            "organisations/<int:municipality_id>/",
-            organisation_views.detail,
-            name="organisation_report_detail",
-        ),
     ]
 
 
@@ -143,20 +128,6 @@ def awards_menu_item():
         icon_name="success",
         order=226,
         permissions=["credentials.view_award"],
-    )
-
-
-@hooks.register("register_reports_menu_item")
-def organisation_menu_item():
-    return PermissionMenuItem(
-        _("Roles and credentials by organisation"),
-        reverse("organisation_report"),
-        icon_name="group",
-        order=60,
-        permissions=[
-            "credentials.view_organisation_report",
-            "credentials.view_all_organisations",
-        ],
     )
 
 

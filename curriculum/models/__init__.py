@@ -8,7 +8,7 @@ from .pages import (
     ProgrammePage,
 )
 from .progress import Enrolment, LessonCompletion
-from .quizzes import Choice, Question, Quiz, QuizAttempt, QuizQuestion
+from .quizzes import Choice, Quiz, QuizAttempt, QuizItem, QuizQuestion
 
 __all__ = [
     "Choice",
@@ -22,9 +22,9 @@ __all__ = [
     "Level",
     "ModulePage",
     "ProgrammePage",
-    "Question",
     "Quiz",
     "QuizAttempt",
+    "QuizItem",
     "QuizQuestion",
     "Role",
     "RoleRequirement",

@@ -3,18 +3,13 @@ the level each role needs in each area (field guide §1). Admins edit them as sn
 declare which areas they build, and the credentials build career paths on both."""
 
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.models import Orderable
 
-
-def _in_language(japanese: str, english: str) -> str:
-    if (get_language() or "ja").startswith("en"):
-        return english or japanese
-    return japanese
+from core.translation import in_language
 
 
 class Level(models.IntegerChoices):
@@ -59,11 +54,11 @@ class Competency(models.Model):
 
     @property
     def name(self):
-        return _in_language(self.name_ja, self.name_en)
+        return in_language(self.name_ja, self.name_en)
 
     @property
     def description(self):
-        return _in_language(self.description_ja, self.description_en)
+        return in_language(self.description_ja, self.description_en)
 
 
 class Role(ClusterableModel):
@@ -100,11 +95,11 @@ class Role(ClusterableModel):
 
     @property
     def name(self):
-        return _in_language(self.name_ja, self.name_en)
+        return in_language(self.name_ja, self.name_en)
 
     @property
     def description(self):
-        return _in_language(self.description_ja, self.description_en)
+        return in_language(self.description_ja, self.description_en)
 
 
 class RoleRequirement(Orderable):

@@ -194,6 +194,7 @@ class CoursePage(Page):
     def learning_context(self, user) -> dict:
         """The learner's side of the course page: enrolled or not, locked by which courses,
         progress, the lessons done and where to resume."""
+        # curriculum.progress imports these page models: a top-level import would be circular.
         from curriculum import progress as learning
 
         if not user.is_authenticated:
@@ -306,6 +307,7 @@ class LessonPage(Page):
         context["lesson_number"] = index_of + 1
         context["lesson_count"] = len(lessons)
         if course is not None and request.user.is_authenticated:
+            # curriculum.progress imports these page models: a top-level import would be circular.
             from curriculum import progress as learning
 
             enrolment = learning.enrolment_for(request.user, course)
@@ -316,6 +318,7 @@ class LessonPage(Page):
                     user=request.user, lesson=learning.canonical(self)
                 ).exists()
                 if self.quiz_id:
+                    # curriculum.quizzes imports these models: a top-level import would be circular.
                     from curriculum import quizzes
 
                     context["quiz_attempts"] = list(

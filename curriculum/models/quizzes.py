@@ -13,7 +13,10 @@ from wagtail.models import Orderable
 from core.dates import local_minute
 
 
-class Question(ClusterableModel):
+class QuizItem(ClusterableModel):
+    """One question of the bank (a 問題). Not called Question: that is the Q&A app's 質問
+    (knowledge.models.Question), and one name should mean one thing."""
+
     class Kind(models.TextChoices):
         SINGLE = "single", _("Single choice")
         MULTIPLE = "multiple", _("Multiple choice")
@@ -58,7 +61,7 @@ class Question(ClusterableModel):
 
 
 class Choice(Orderable):
-    question = ParentalKey(Question, on_delete=models.CASCADE, related_name="choices")
+    question = ParentalKey(QuizItem, on_delete=models.CASCADE, related_name="choices")
     text = models.CharField(_("choice"), max_length=300)
     correct = models.BooleanField(_("correct"), default=False)
 
@@ -102,7 +105,7 @@ class Quiz(ClusterableModel):
 
 class QuizQuestion(Orderable):
     quiz = ParentalKey(Quiz, on_delete=models.CASCADE, related_name="quiz_questions")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(QuizItem, on_delete=models.CASCADE, related_name="+")
 
     panels = [FieldPanel("question")]
 

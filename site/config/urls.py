@@ -31,7 +31,7 @@ urlpatterns += i18n_patterns(
     path("search/", include("search.urls")),
     path("learn/", include("curriculum.urls")),
     path("credentials/", include("curriculum.credentials.urls")),
-    path("career/", include("curriculum.credentials.career_urls")),
+    path("career/", include("curriculum.careers.urls")),
     path("case-studies/", include("casestudies.urls")),
     path("questions/", include("knowledge.urls")),
     path("", include(wagtail_urls)),

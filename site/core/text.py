@@ -1,4 +1,4 @@
-"""Characters that text written by people may not keep.
+"""Text as people write it: what it may not keep, and how two spellings of it compare.
 
 XML 1.0 cannot carry most C0 control characters (everything below U+0020 but tab, line feed and
 carriage return), nor U+FFFE, U+FFFF or lone surrogates: a feed or any XML holding one is not
@@ -10,11 +10,16 @@ break) or typed on purpose. So:
   and character fields before they are stored (a vertical tab or form feed becomes a line break
   in long text and a space in a short field), whichever form, import or admin screen wrote them;
 - `xml_safe` takes them out of whatever an XML writer is given, for rows stored before.
+
+`normalize` (NFKC and case folding) is here rather than in the search app because quiz scoring
+compares short answers the same way the search compares words, and scoring must not depend on
+the search app.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.db import models
 
@@ -24,6 +29,12 @@ LINE_BREAKS = re.compile("[\x0b\x0c]")
 PROJECT_APPS = frozenset(
     {"core", "people", "search", "curriculum", "credentials", "casestudies", "knowledge"}
 )
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width Latin and half-width kana to their usual forms) and case folding:
+    ＲＦＰ = rfp, ２９２ = 292, ｸﾗｳﾄﾞ = クラウド."""
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def xml_safe(text: str) -> str:

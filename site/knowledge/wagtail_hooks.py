@@ -6,8 +6,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.log_actions import LogFormatter
+
+from core.admin_menus import PermissionMenuItem
 
 from . import admin_views
 
@@ -67,19 +68,15 @@ def knowledge_admin_urls():
     ]
 
 
-class ModeratorMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm(PERMISSION)
-
-
 @hooks.register("register_admin_menu_item")
 def moderation_menu_item():
-    return ModeratorMenuItem(
+    return PermissionMenuItem(
         _("Q&A moderation"),
         reverse("knowledge_moderation"),
         name="knowledge-moderation",
         icon_name="warning",
         order=250,
+        permissions=[PERMISSION],
     )
 
 

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
 from whoosh.analysis import Composable, Token, Tokenizer
 from whoosh.lang.porter import stem
+
+# Shared with quiz scoring; the search app's modules import it from here.
+from core.text import normalize
 
 # Sudachi refuses input over 49,149 bytes; a Japanese character takes three bytes in UTF-8.
 MAX_CHUNK_CHARS = 12_000
@@ -56,11 +58,6 @@ FOLD_KANA = str.maketrans(
 VU_SERIES = (("ヴァ", "バ"), ("ヴィ", "ビ"), ("ヴェ", "ベ"), ("ヴォ", "ボ"), ("ヴ", "ブ"))
 FINAL_LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])ー+(?![\u30a1-\u30fa])")
 LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])ー+")
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width Latin and half-width kana to their usual forms) and case folding."""
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def fold_kana(text: str, every_long_vowel: bool = False) -> str:
@@ -121,6 +118,7 @@ def sudachi():
     """One Sudachi tokenizer per thread (they are not thread-safe), created on first use."""
     tokenizer = getattr(_local, "tokenizer", None)
     if tokenizer is None:
+        # Lazy: search.models loads this module; only tokenising Japanese needs Sudachi.
         from sudachipy import Dictionary, SplitMode
 
         tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.A)
@@ -572,7 +570,7 @@ def bigram_terms(text: str) -> Iterator[Term]:
                 yield Term(run[i : i + 2], start + i, start + i + 2)
 
 
-class _TermTokenizer(Tokenizer):
+class TermTokenizer(Tokenizer):
     """A Whoosh tokenizer over one of the term functions above."""
 
     def terms(self, text: str) -> Iterator[Term]:
@@ -614,22 +612,22 @@ class _TermTokenizer(Tokenizer):
             yield token
 
 
-class MorphologicalTokenizer(_TermTokenizer):
+class MorphologicalTokenizer(TermTokenizer):
     def terms(self, text):
         return morphological_terms(text)
 
 
-class AutocompleteTokenizer(_TermTokenizer):
+class AutocompleteTokenizer(TermTokenizer):
     def terms(self, text):
         return autocomplete_terms(text)
 
 
-class BigramTokenizer(_TermTokenizer):
+class BigramTokenizer(TermTokenizer):
     def terms(self, text):
         return bigram_terms(text)
 
 
-class ReadingTokenizer(_TermTokenizer):
+class ReadingTokenizer(TermTokenizer):
     """How the text's words are read (katakana), for words typed in kana."""
 
     def terms(self, text):

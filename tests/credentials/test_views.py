@@ -2,9 +2,11 @@
 API, the issuer's published keys and status list, and the staff views."""
 
 import json
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -192,9 +194,9 @@ def test_the_certificate_prints_on_a4(client, award, learner):
     client.force_login(learner)
     html = client.get(award_url(award, "certificate")).content.decode()
     assert "修了証明書" in html and "自治体DX基礎" in html and str(award.uuid) in html
-    css = (
-        __import__("pathlib").Path(__file__).parents[2] / "site/static/credentials/certificate.css"
-    ).read_text()
+    css = finders.find("credentials/certificate.css")
+    assert css, "the stylesheet is not among the static files"
+    css = Path(css).read_text()
     assert "size: A4 portrait" in css
 
 

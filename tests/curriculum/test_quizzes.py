@@ -8,14 +8,14 @@ from django.urls import reverse
 
 from curriculum import progress as learning
 from curriculum import quizzes
-from curriculum.models import Choice, LessonCompletion, LessonPage, Question, Quiz, QuizQuestion
+from curriculum.models import Choice, LessonCompletion, LessonPage, Quiz, QuizItem, QuizQuestion
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def make_question(kind, text, choices=(), **fields):
-    question = Question(kind=kind, text=text, **fields)
+    question = QuizItem(kind=kind, text=text, **fields)
     question.choices = [Choice(text=t, correct=c) for t, c in choices]
     question.save()
     return question
@@ -158,7 +158,7 @@ def test_sampling_and_order_come_from_the_bank(quiz_lesson, learner, bank):
     served = [item["question"] for item in attempt.served]
     assert len(served) == 2 and set(served) <= {q.pk for q in bank.values()}
     for item in attempt.served:
-        question = Question.objects.get(pk=item["question"])
+        question = QuizItem.objects.get(pk=item["question"])
         assert sorted(item["choices"]) == sorted(question.choices.values_list("pk", flat=True))
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from curriculum import progress as learning
 from curriculum import quizzes
-from curriculum.models import LessonPage, Question, Quiz, QuizQuestion
+from curriculum.models import LessonPage, Quiz, QuizItem, QuizQuestion
 from tests.factories import MunicipalityFactory, PrefectureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,7 @@ def cohort(course):
     )
     shinjuku = MunicipalityFactory(prefecture=tokyo, name="新宿区")
     suita = MunicipalityFactory(prefecture=osaka, name="吹田市")
-    question = Question(kind="true_false", text="問", true_false_answer=True)
+    question = QuizItem(kind="true_false", text="問", true_false_answer=True)
     question.save()
     quiz = Quiz(title="確認テスト", pass_mark=100, shuffle=False)
     quiz.quiz_questions = [QuizQuestion(question=question)]

@@ -79,11 +79,11 @@ def test_course_form_lists_japanese_prerequisites_as_checkboxes(superuser_client
 
 
 def test_the_question_chooser_searches_the_bank(superuser_client, bank):  # noqa: F811
-    url = reverse("wagtailsnippetchoosers_curriculum_question:choose_results")
+    url = reverse("wagtailsnippetchoosers_curriculum_quizitem:choose_results")
     results = soup(superuser_client.get(url, {"q": "重点取組"})).get_text(" ")
     assert "重点取組事項を2つ" in results
     assert "CIOに望ましいのは" not in results
-    chooser = superuser_client.get(reverse("wagtailsnippetchoosers_curriculum_question:choose"))
+    chooser = superuser_client.get(reverse("wagtailsnippetchoosers_curriculum_quizitem:choose"))
     assert 'name="q"' in chooser.json()["html"]
 
 

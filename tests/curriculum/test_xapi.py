@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from curriculum import progress as learning
 from curriculum import quizzes, xapi
-from curriculum.models import Choice, LessonPage, Question, Quiz, QuizQuestion
+from curriculum.models import Choice, LessonPage, Quiz, QuizItem, QuizQuestion
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,10 +32,10 @@ def validator():
 @pytest.fixture
 def records(course):
     """A learner who enrolled, finished the course and passed its quiz; another who failed."""
-    question = Question(kind="true_false", text="CIOは副市長などが望ましい", true_false_answer=True)
+    question = QuizItem(kind="true_false", text="CIOは副市長などが望ましい", true_false_answer=True)
     question.choices = []
     question.save()
-    choice_question = Question(kind="single", text="Step2は")
+    choice_question = QuizItem(kind="single", text="Step2は")
     choice_question.choices = [Choice(text="推進体制の整備", correct=True)]
     choice_question.save()
     quiz = Quiz(title="確認テスト", pass_mark=50, shuffle=False)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
-from curriculum.credentials import keys
+from curriculum.credentials import awarding, keys
 from curriculum.credentials.models import SigningKey
 
 
@@ -25,13 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, rotate=False, revoke=None, resign=False, **options):
         if resign:
-            from curriculum.credentials import awarding
-
             self.stdout.write(f"{awarding.resign_orphaned()} credentials re-signed.")
             return
         if revoke:
-            from django.utils import timezone
-
             updated = SigningKey.objects.filter(kid=revoke, is_active=False).update(
                 revoked_at=timezone.now()
             )

@@ -43,7 +43,7 @@ def index(request):
         if own is None:
             return TemplateResponse(
                 request,
-                "credentials/admin/organisation_index.html",
+                "careers/admin/organisation_index.html",
                 {"title": _("Roles and credentials by organisation"), "scope": scope},
             )
         if scope.prefecture_id is not None:
@@ -75,7 +75,7 @@ def index(request):
     query = request.GET.get("q", "").strip()
     return TemplateResponse(
         request,
-        "credentials/admin/organisation_index.html",
+        "careers/admin/organisation_index.html",
         {
             "title": _("Roles and credentials by organisation"),
             "scope": scope,
@@ -117,7 +117,7 @@ def prefecture(request, code):
         return csv_download(f"prefecture-{area.code}.csv", header, rows)
     return TemplateResponse(
         request,
-        "credentials/admin/organisation_prefecture.html",
+        "careers/admin/organisation_prefecture.html",
         {
             "title": _("%(prefecture)s: roles and credentials") % {"prefecture": area.display_name},
             "scope": scope,
@@ -149,7 +149,7 @@ def detail(request, municipality_id):
         )
     return TemplateResponse(
         request,
-        "credentials/admin/organisation_municipality.html",
+        "careers/admin/organisation_municipality.html",
         {
             "title": _("%(municipality)s: roles and credentials") % {"municipality": municipality},
             "scope": scope,

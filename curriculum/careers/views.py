@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods
 from curriculum.models import Role
 from people.models import Profile
 
-from . import career
-from .career_forms import CareerRolesForm
+from . import paths
+from .forms import CareerRolesForm
 
 
 def _profile(user) -> Profile:
@@ -44,14 +44,14 @@ def career_path(request):
     else:
         form = CareerRolesForm(instance=profile)
     roles = list(Role.objects.order_by("rank", "code"))
-    plan = career.skill_gap(request.user, profile=profile, roles=roles)
+    plan = paths.skill_gap(request.user, profile=profile, roles=roles)
     return render(
         request,
-        "credentials/career.html",
+        "careers/path.html",
         {
             "form": form,
             "profile": profile,
             "plan": plan,
-            "chart": career.bar_chart(plan.rows) if plan else None,
+            "chart": paths.bar_chart(plan.rows) if plan else None,
         },
     )

@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from curriculum.credentials import awarding, organisation
+from curriculum.careers import organisation
+from curriculum.credentials import awarding
 from curriculum.credentials.models import Award, OrganisationReporter
 from people.models import Municipality
 from tests.factories import (

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from wagtail.models import PageViewRestriction
 
-from curriculum.credentials import awarding, career
+from curriculum.careers import paths
+from curriculum.credentials import awarding
 from curriculum.credentials.models import Award
 from curriculum.models import (
     CourseCompetency,
@@ -133,7 +134,7 @@ def choose(user, current=None, target=None):
 
 
 def plan_for(user):
-    return career.skill_gap(user)
+    return paths.skill_gap(user)
 
 
 def row(plan, code):
@@ -148,10 +149,10 @@ def codes(steps):
 
 
 def test_gap_is_required_minus_proven_and_never_negative():
-    assert career.gap_between(3, 1) == 2
-    assert career.gap_between(2, 4) == 0
-    assert career.gap_between(2, 2) == 0
-    assert career.gap_between(1, 0) == 1
+    assert paths.gap_between(3, 1) == 2
+    assert paths.gap_between(2, 4) == 0
+    assert paths.gap_between(2, 2) == 0
+    assert paths.gap_between(1, 0) == 1
 
 
 def test_proven_level_is_the_highest_a_standing_award_proves(member, ladder, areas):
@@ -199,15 +200,15 @@ def test_another_learners_awards_do_not_count(member, ladder, areas):
 
 def test_no_target_role_means_no_plan(member, ladder):
     choose(member, current=ladder[0])
-    assert career.skill_gap(member) is None
+    assert paths.skill_gap(member) is None
 
 
 def test_the_ladder_runs_from_the_current_role_to_the_target(ladder):
     r2, r3, r4 = ladder
-    assert career.role_ladder(ladder, r2, r4) == [r2, r3, r4]
-    assert career.role_ladder(ladder, None, r4) == [r4]
-    assert career.role_ladder(ladder, r4, r4) == [r4]
-    assert career.role_ladder(ladder, r4, r2) == [r4, r2]  # going down: no steps between
+    assert paths.role_ladder(ladder, r2, r4) == [r2, r3, r4]
+    assert paths.role_ladder(ladder, None, r4) == [r4]
+    assert paths.role_ladder(ladder, r4, r4) == [r4]
+    assert paths.role_ladder(ladder, r4, r2) == [r4, r2]  # going down: no steps between
 
 
 # The courses --------------------------------------------------------------------------------------
@@ -268,9 +269,9 @@ def test_a_completed_prerequisite_is_not_added(member, ladder, areas, programme)
 
 def test_a_prerequisite_cycle_does_not_loop():
     key = {1: (2, "a"), 2: (1, "b"), 3: (3, "c")}
-    order = career.study_order(key, key, {1: {2}, 2: {1}, 3: {1}})
+    order = paths.study_order(key, key, {1: {2}, 2: {1}, 3: {1}})
     assert sorted(order) == [1, 2, 3]
-    assert career.study_order(key, key, {3: {2}}) == [2, 1, 3]
+    assert paths.study_order(key, key, {3: {2}}) == [2, 1, 3]
 
 
 def test_hours_count_what_is_left_and_each_course_once(member, ladder, areas, programme):
@@ -288,12 +289,12 @@ def test_hours_count_what_is_left_and_each_course_once(member, ladder, areas, pr
     c1_row, c2_row, c3_row = plan.rows
     assert codes(c1_row.steps) == ["D", "B"]
     completed = c1_row.steps[0].course
-    assert completed.status == career.Status.COMPLETED
+    assert completed.status == paths.Status.COMPLETED
     assert completed.remaining_hours == 0
     assert c1_row.hours == Decimal(10)
     assert c2_row.hours == Decimal(10)
     in_progress = c3_row.steps[0].course
-    assert in_progress.status == career.Status.IN_PROGRESS
+    assert in_progress.status == paths.Status.IN_PROGRESS
     assert in_progress.progress.done == 2 and in_progress.progress.total == 4
     assert in_progress.remaining_hours == Decimal("3.0")  # 6 hours, half the lessons left
     # B closes two gaps but is counted once: 10 + 3 + 0.
@@ -397,7 +398,7 @@ def test_reading_appears_only_when_a_source_is_registered(
     client, member, ladder, areas, monkeypatch
 ):
     # The case library registers its source at start-up; this is the mechanism without it.
-    monkeypatch.setattr(career, "_reading_sources", [])
+    monkeypatch.setattr(paths, "_reading_sources", [])
     choose(member, target=ladder[2])
     client.force_login(member)
     plan = plan_for(member)
@@ -410,11 +411,11 @@ def test_reading_appears_only_when_a_source_is_registered(
         asked.append([c.code for c in competencies])
         return {
             competencies[0].pk: [
-                career.Reading("A市のRPA導入", "/case-studies/a/", "年間1,200時間削減")
+                paths.Reading("A市のRPA導入", "/case-studies/a/", "年間1,200時間削減")
             ]
         }
 
-    career.register_reading_source(case_studies)
+    paths.register_reading_source(case_studies)
     try:
         plan = plan_for(member)
         assert plan.reading_enabled
@@ -423,8 +424,8 @@ def test_reading_appears_only_when_a_source_is_registered(
         html = client.get(reverse("career:path")).content.decode()
         assert 'href="/case-studies/a/"' in html
     finally:
-        career.unregister_reading_source(case_studies)
-    assert career.reading_sources() == []
+        paths.unregister_reading_source(case_studies)
+    assert paths.reading_sources() == []
 
 
 # The page -----------------------------------------------------------------------------------------
@@ -510,7 +511,7 @@ def test_the_page_has_a_chart_and_a_table_with_the_same_figures(
     assert plan_links == [CoursePage.objects.get(code="K1").url]
     # Nothing from another host.
     assert not soup.select('[src^="http"], link[href^="http"], [src^="//"], link[href^="//"]')
-    assert soup.find("link", href=lambda h: h and h.endswith("css/career.css"))
+    assert soup.find("link", href=lambda h: h and h.endswith("careers/career.css"))
 
 
 def test_the_english_page_shows_english_names(client, member, ladder, areas, programme, locales):
@@ -610,13 +611,13 @@ def test_a_failing_reading_source_loses_its_items_not_the_page(client, member, l
 
     choose(member, target=ladder[2])
     client.force_login(member)
-    career.register_reading_source(broken)
+    paths.register_reading_source(broken)
     try:
         plan = plan_for(member)
         assert plan.reading_enabled and all(r.readings == [] for r in plan.rows)
         assert client.get(reverse("career:path")).status_code == 200
     finally:
-        career.unregister_reading_source(broken)
+        paths.unregister_reading_source(broken)
 
 
 def test_a_gap_no_credential_can_close_says_why(client, member, ladder, areas, programme):

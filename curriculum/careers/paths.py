@@ -27,10 +27,10 @@ from django.utils import timezone
 from wagtail.models import Locale, PageViewRestriction
 
 from curriculum import progress as learning
+from curriculum.credentials.models import Award, CredentialCompetency
 from curriculum.models import CourseCompetency, CoursePage, Enrolment, Role, RoleRequirement
 from curriculum.models.competencies import Competency, Level
-
-from .models import Award, CredentialCompetency
+from people.models import Profile
 
 log = logging.getLogger(__name__)
 
@@ -450,8 +450,6 @@ def _peers(rows: list[CompetencyGap], user, profile, now=None) -> None:
     """Up to three peers per gap: public, active, open to questions, holding a standing
     credential that proves the level the target role needs; same prefecture first. Two
     queries for every gap together."""
-    from people.models import Profile
-
     need = {row.competency.pk: row.required for row in rows if not row.is_met}
     if not need:
         return
@@ -533,8 +531,6 @@ def skill_gap(user, *, profile=None, roles: Sequence[Role] | None = None, now=No
     """The learner's career plan towards the target role of their profile, or None when they have
     not chosen one. ``profile`` and ``roles`` may be passed when the caller has them already."""
     if profile is None:
-        from people.models import Profile
-
         profile = (
             Profile.objects.select_related("current_role", "target_role", "municipality")
             .filter(user=user)

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from curriculum.credentials.models import Award, CredentialDefinition, OrganisationReporter
 from curriculum.models import Role
 from people.models import Municipality, Prefecture, Profile
-
-from .models import Award, CredentialDefinition, OrganisationReporter
 
 VIEW_OWN = "credentials.view_organisation_report"
 VIEW_ALL = "credentials.view_all_organisations"
