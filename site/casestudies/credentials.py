@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.contrib.auth import get_user_model
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.dispatch import receiver
 from wagtail.models import Locale
 from wagtail.signals import page_published
 
-from curriculum.credentials.career import READINGS_PER_GAP, Reading, register_reading_source
+from curriculum.careers.paths import READINGS_PER_GAP, Reading, register_reading_source
 from curriculum.credentials.rules import Evidence, register_counter
+from curriculum.credentials.signals import contribution_recorded
 from curriculum.models import CourseCompetency
 
 from .models import CaseStudyPage
@@ -50,10 +52,6 @@ register_counter("case_studies", published_case_studies)
 
 @receiver(page_published, sender=CaseStudyPage)
 def count_the_published_case(sender, instance, **kwargs):
-    from django.contrib.auth import get_user_model
-
-    from curriculum.credentials.signals import contribution_recorded
-
     author_ids = {*instance.authors.values_list("pk", flat=True), instance.owner_id} - {None}
     for user in get_user_model().objects.filter(pk__in=author_ids, is_active=True):
         contribution_recorded.send(sender=CaseStudyPage, user=user, kind="case_studies")

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
 from core.models import Topic
+from core.slugs import is_slug
 from people.models import Municipality, Prefecture
 
 from .models import CaseStudyPage, FigureStatus, Metric, PopulationBand
@@ -45,7 +46,6 @@ SORTS = {
 DEFAULT_SORT = "newest"
 
 _PREFECTURE_CODE = re.compile(r"^\d{2}$")
-_SLUG = re.compile(r"^[-\w]+$")
 _YEAR = re.compile(r"^\d{4}$")
 
 
@@ -174,7 +174,7 @@ def parse_filters(request) -> dict[str, list[str]]:
         "prefecture": [v for v in _values(request, "prefecture") if _PREFECTURE_CODE.match(v)],
         "kind": [v for v in _values(request, "kind") if v in Municipality.Kind.values],
         "band": [v for v in _values(request, "band") if v in PopulationBand.values],
-        "topic": [v for v in _values(request, "topic") if _SLUG.match(v)],
+        "topic": [v for v in _values(request, "topic") if is_slug(v)],
         "technology": _values(request, "technology"),
         "year": [v for v in _values(request, "year") if _YEAR.match(v) and 1900 <= int(v) <= 2100],
         "status": [v for v in _values(request, "status") if v in FigureStatus.values],

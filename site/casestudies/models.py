@@ -18,6 +18,7 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from core.forms import PageForm
+from people.models import Profile
 
 
 class PopulationBand(models.TextChoices):
@@ -74,6 +75,7 @@ class CaseStudyIndexPage(RoutablePageMixin, Page):
         verbose_name = _("case study index")
 
     def get_context(self, request, *args, **kwargs):
+        # .listing imports this module's models: a top-level import would be circular.
         from .listing import listing_context
 
         context = super().get_context(request, *args, **kwargs)
@@ -82,18 +84,21 @@ class CaseStudyIndexPage(RoutablePageMixin, Page):
 
     @path("feed/")
     def feed(self, request):
+        # .feeds imports this module through .listing: a top-level import would be circular.
         from .feeds import atom_feed
 
         return atom_feed(request, self)
 
     @path("compare/")
     def compare(self, request):
+        # .compare imports this module's models: a top-level import would be circular.
         from .compare import compare_view
 
         return compare_view(request, self)
 
     @path("benchmark/")
     def benchmark(self, request):
+        # .benchmark imports this module's models: a top-level import would be circular.
         from .benchmark import benchmark_view
 
         return benchmark_view(request, self)
@@ -247,8 +252,7 @@ class CaseStudyPage(Page):
         return context
 
     def get_case_context(self, request) -> dict:
-        from people.models import Profile
-
+        # .compare imports this module's models: a top-level import would be circular.
         from .compare import per_10k_applies
 
         authors = list(

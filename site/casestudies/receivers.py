@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 from wagtail.signals import page_published, workflow_approved, workflow_rejected
 
 from core import workflow_mail
@@ -61,8 +62,6 @@ def _notify(state, template, subject_text):
 
 @receiver(workflow_rejected)
 def tell_authors_changes_were_requested(sender, instance, user, **kwargs):
-    from django.utils.translation import gettext
-
     with translation.override(settings.LANGUAGE_CODE):
         subject = gettext("Changes requested: “%(title)s”")
     _notify(instance, "casestudies/email/changes_requested.txt", subject)
@@ -70,8 +69,6 @@ def tell_authors_changes_were_requested(sender, instance, user, **kwargs):
 
 @receiver(workflow_approved)
 def tell_authors_it_is_published(sender, instance, user, **kwargs):
-    from django.utils.translation import gettext
-
     with translation.override(settings.LANGUAGE_CODE):
         subject = gettext("Published: “%(title)s”")
     _notify(instance, "casestudies/email/published.txt", subject)

@@ -8,7 +8,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from wagtail.documents import get_document_model
 from wagtail.models import Collection, WorkflowState
+
+from people.mfa import privileges_in_force
 
 from .models import Attachment, CaseStudyIndexPage, CaseStudyPage
 
@@ -49,8 +52,6 @@ def is_author(user, page) -> bool:
 
 
 def can_moderate(user, page) -> bool:
-    from people.middleware import privileges_in_force
-
     return (
         user.is_authenticated
         and page.permissions_for_user(user).can_publish()
@@ -163,6 +164,7 @@ def unpublished_attachment_collections():
 def may_download_unpublished(user, document) -> bool:
     """The file's uploader, an author of a case it is attached to, or staff who may change
     documents in its collection."""
+    # Local: it reads the policy on import, and this module loads before wagtail.documents is ready.
     from wagtail.documents.permissions import permission_policy
 
     if not user.is_authenticated or not user.is_active:
@@ -173,8 +175,6 @@ def may_download_unpublished(user, document) -> bool:
     pages = Attachment.objects.filter(document=document).values("page_id")
     if through.objects.filter(casestudypage_id__in=pages, user_id=user.pk).exists():
         return True
-    from people.middleware import privileges_in_force
-
     return privileges_in_force(user) and permission_policy.user_has_permission_for_instance(
         user, "change", document
     )
@@ -182,8 +182,6 @@ def may_download_unpublished(user, document) -> bool:
 
 def release_attachments(page: CaseStudyPage) -> None:
     """A published case's files become public: out of the unpublished collection."""
-    from wagtail.documents import get_document_model
-
     get_document_model().objects.filter(
         pk__in=Attachment.objects.filter(page=page).values("document_id"),
         collection__in=unpublished_attachment_collections(),

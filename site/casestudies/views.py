@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from wagtail.documents import get_document_model
 
 from core import idempotency
-from core.markdown import render_markdown
+from core.markdown import render_preview
 from core.slugs import readable_slug, unique_among
+from people.mfa import acting_for_others
 
 from . import submission
 from .forms import STEP_NAMES, STEPS
@@ -93,7 +94,7 @@ def edit(request, page_id=None, step="basics"):
         valid = form.is_valid() and (children is None or children.is_valid())
         if request.POST.get("action") == "preview":
             previews = {
-                name: render_markdown(request.POST.get(name, ""))
+                name: render_preview(request.POST.get(name, ""))
                 for name in ("problem", "approach", "lessons", "pitfalls")
                 if name in form.fields
             }
@@ -195,6 +196,12 @@ def submit(request, page_id):
     return redirect("casestudies:mine")
 
 
+def _previews_others_case(request, page_id):
+    page = CaseStudyPage.objects.filter(pk=page_id).first()
+    return page is not None and not submission.is_author(request.user, page)
+
+
+@acting_for_others(_previews_others_case)
 def preview(request, page_id):
     page = get_object_or_404(CaseStudyPage, pk=page_id)
     if not (
@@ -214,7 +221,7 @@ def preview(request, page_id):
 @login_required
 @require_POST
 def markdown_preview(request):
-    html = render_markdown(request.POST.get("text", "")[:20000])
+    html = render_preview(request.POST.get("text", ""))
     return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 

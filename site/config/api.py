@@ -5,14 +5,14 @@ from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 
+from casestudies.submission import unpublished_attachment_collections
+
 
 class DocumentsOfPublishedContentAPIViewSet(DocumentsAPIViewSet):
     """Documents, except the files of case studies not yet published (served only to their
     authors and document staff)."""
 
     def get_queryset(self):
-        from casestudies.submission import unpublished_attachment_collections
-
         return super().get_queryset().exclude(collection__in=unpublished_attachment_collections())
 
 

@@ -35,6 +35,7 @@ import django
 import wagtail
 from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -238,8 +239,6 @@ def load_database(path: Path) -> None:
     """Loads a `database.jsonl` into the current transaction. loaddata checks the foreign keys
     once everything is in, and resets PostgreSQL's sequences past the loaded ids."""
     call_command("loaddata", str(path), verbosity=0)
-    from django.contrib.contenttypes.models import ContentType
-
     ContentType.objects.clear_cache()
 
 

@@ -48,6 +48,9 @@ from django.utils.cache import (
 )
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from .markdown import render_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -191,8 +194,6 @@ def connect_signals() -> None:
     """Connect the invalidation to every watched model, one sender at a time: a post_delete
     receiver for all senders would stop Django deleting unwatched rows (sessions, the reference
     index) in bulk."""
-    from wagtail.signals import page_published, page_unpublished, post_page_move
-
     for model in watched_models():
         uid = f"pagecache:{model._meta.label_lower}"
         post_save.connect(_model_saved, sender=model, weak=False, dispatch_uid=uid)
@@ -218,8 +219,6 @@ def rendered_markdown(texts) -> dict[str, SafeString]:
     Entries are keyed by the text itself, so an edit is simply a new key: nothing to empty, and
     correct with or without the page cache. A question's page asks for its body and every answer
     at once; only texts never rendered before are rendered."""
-    from core.markdown import render_markdown
-
     keys = {MARKDOWN_PREFIX + hashlib.sha256(text.encode()).hexdigest(): text for text in texts}
     try:
         found = _cache().get_many(list(keys))

@@ -24,14 +24,19 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from allauth.core.internal import ratelimit
+from allauth.mfa.totp.internal import auth as totp
 from django.conf import settings
 from django.core import checks
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.connection import ConnectionProxy
+
+from .models import SecurityCounter
 
 ALIAS = "security"
 PER_PROCESS_BACKENDS = (
@@ -55,8 +60,6 @@ class DatabaseCounterStore(BaseCache):
 
     @staticmethod
     def _model():
-        from .models import SecurityCounter
-
         return SecurityCounter
 
     def _key(self, key, version):
@@ -70,8 +73,6 @@ class DatabaseCounterStore(BaseCache):
         return None if expires is None else datetime.fromtimestamp(expires, tz=UTC)
 
     def _live(self, key):
-        from django.db.models import Q
-
         now = timezone.now()
         return self._model().objects.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now), key=key
@@ -138,9 +139,6 @@ class DatabaseCounterStore(BaseCache):
 def route_allauth_counters() -> None:
     """allauth's rate limiter and its record of used TOTP codes read the default cache through
     module globals: point them at the security store."""
-    from allauth.core.internal import ratelimit
-    from allauth.mfa.totp.internal import auth as totp
-
     ratelimit.cache = security_cache
     totp.cache = security_cache
 

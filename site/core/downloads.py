@@ -7,6 +7,7 @@ submissions) are given the same treatment in `protect_wagtail_exports`."""
 import csv
 
 from django.http import HttpResponse
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,8 +33,6 @@ def csv_download(filename: str, header, rows) -> HttpResponse:
 def protect_wagtail_exports() -> None:
     """Wagtail's spreadsheet exports turn formulas into text for XLSX but write CSV cells as they
     are; page titles, member names and form answers in them come from members."""
-    from wagtail.admin.views.mixins import SpreadsheetExportMixin
-
     if getattr(SpreadsheetExportMixin, "_formulas_neutralised", False):
         return
 

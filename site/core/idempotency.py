@@ -25,6 +25,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .models import SubmissionKey
+
 FIELD = "submission_key"
 KEEP = timedelta(days=1)
 
@@ -50,8 +52,6 @@ class AlreadySubmitted(Exception):
 
 
 def _model():
-    from .models import SubmissionKey
-
     return SubmissionKey
 
 

@@ -35,6 +35,16 @@ def _safe_url(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# A preview renders what the writer has typed so far, up to this much: the posts' own limits are
+# checked when they are saved.
+PREVIEW_CHARS = 20000
+
+
+def render_preview(text: str) -> SafeString:
+    """A draft rendered as it will be shown, for the writer's preview."""
+    return render_markdown((text or "")[:PREVIEW_CHARS])
+
+
 def render_markdown(text: str) -> SafeString:
     html = md.markdown(text or "", extensions=EXTENSIONS, output_format="html")
     # The page title is the page's only h1: "# x" becomes an h2, and so on down.

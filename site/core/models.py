@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
@@ -9,6 +8,7 @@ from wagtail.search import index
 
 from .blocks import BaseStreamBlock
 from .forms import PageForm
+from .translation import in_language
 
 
 class Topic(index.Indexed, models.Model):
@@ -48,13 +48,11 @@ class Topic(index.Indexed, models.Model):
 
     @property
     def name(self):
-        return self.name_en if (get_language() or "ja").startswith("en") else self.name_ja
+        return in_language(self.name_ja, self.name_en)
 
     @property
     def description(self):
-        if (get_language() or "ja").startswith("en"):
-            return self.description_en or self.description_ja
-        return self.description_ja
+        return in_language(self.description_ja, self.description_en)
 
 
 class HomePage(Page):

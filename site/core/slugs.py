@@ -5,6 +5,7 @@ romanised first (Hepburn, by pykakasi's dictionary, which needs no download):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -15,6 +16,7 @@ MAX_LENGTH = 60
 
 @cache
 def _converter():
+    # Lazy: pykakasi takes about 0.3 s to import, and only non-ASCII titles need it.
     import pykakasi
 
     return pykakasi.kakasi()
@@ -51,3 +53,12 @@ def unique_among(siblings, slug: str) -> str:
     while candidate in taken:
         candidate, n = f"{slug}-{n}", n + 1
     return candidate
+
+
+# A slug as a query parameter may be (a topic's, a tag's): anything else names nothing, so it is
+# not looked up (and a hostile value never reaches the database).
+_SLUG_PARAMETER = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+
+
+def is_slug(value: str) -> bool:
+    return bool(_SLUG_PARAMETER.fullmatch(value or ""))

@@ -2,6 +2,14 @@ from django.utils.translation import get_language
 from wagtail.models import Locale, Page
 
 
+def in_language(japanese: str, english: str) -> str:
+    """The text in the active language, for models that hold both (name_ja and name_en): the
+    English one under /en/ when it is written, the Japanese one otherwise."""
+    if (get_language() or "ja").startswith("en"):
+        return english or japanese
+    return japanese
+
+
 def active_locale(request=None) -> Locale:
     """The locale of the active language, looked up once per request (the site search builds
     a queryset per content type, each in the reader's language)."""

@@ -371,6 +371,7 @@ def _save_animation(image, out, image_format: str) -> None:
 
 @cache
 def _wagtail_image_form_base():
+    # Built on first use (see __getattr__): wagtail.images.forms imports the image model.
     from wagtail.images.forms import BaseImageForm
 
     class MetadataStrippedImageForm(BaseImageForm):

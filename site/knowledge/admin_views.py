@@ -19,7 +19,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from wagtail.admin import messages
 from wagtail.models import ModelLogEntry
 
 from core.markdown import render_markdown
+from core.redirects import redirect_back
 
 from . import identity, posting
 from .models import Answer, Comment, Flag, FlagReason, Member, Question, Visibility
@@ -301,12 +301,7 @@ class LockForm(forms.Form):
 
 def _back(request, default="knowledge_moderation"):
     """Where the form came from, if it is ours; the queue otherwise."""
-    url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(url)
-    return redirect(default)
+    return redirect_back(request, default)
 
 
 def _post_or_404(kind, pk, *, lock=False):

@@ -8,4 +8,5 @@ class KnowledgeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import receivers, searchables  # noqa: F401
+        # Loaded once the apps are ready: they import models and register receivers and searchables.
+        from . import identity, personal_data, receivers, searchables  # noqa: F401

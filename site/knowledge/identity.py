@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from people.names import reserve_labels
+
+from .models import Revision
 
 
 @dataclass(frozen=True)
@@ -30,14 +36,14 @@ ASKER = gettext_lazy("The asker (anonymous)")
 MODERATOR = gettext_lazy("Moderator")
 SITE_STAFF = gettext_lazy("Site staff")
 
+# No member may be named after these, nor, holding no role, carry a role in their name.
+reserve_labels(stand_ins=(ANONYMOUS, ASKER), roles=(MODERATOR, SITE_STAFF))
+
 
 def roles_of(user_ids) -> dict[int, str]:
     """The role badge of each of these members who holds one, in one query: site staff
     (staff and administrators) or moderator. Display names cannot imitate them: the badge is
     drawn outside the name, and names may not use these words (people/names.py)."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Q
-
     ids = {pk for pk in user_ids if pk}
     if not ids:
         return {}
@@ -77,8 +83,6 @@ def _public_name(user) -> Byline:
 
 def _is_the_question(post, question) -> bool:
     """The question itself or one of its revisions (not an answer in its thread)."""
-    from .models import Revision
-
     if isinstance(post, Revision):
         return post.question_id == question.pk
     return post is question

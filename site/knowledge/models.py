@@ -73,6 +73,7 @@ class PostQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Published posts, and a member's own posts awaiting review; moderators see all."""
+        # .posting imports this module's models: a top-level import would be circular.
         from .posting import is_moderator
 
         if is_moderator(user):

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from casestudies.models import CaseStudyPage
 from search.outbox import queue_index
 
 from . import identity
@@ -52,8 +53,6 @@ def reindex(question: Question) -> None:
 def peers_for(question: Question, limit=MAX_ROUTED):
     """Members who wrote published case studies on the question's topics or had answers accepted
     on them, most experienced first; never the asker."""
-    from casestudies.models import CaseStudyPage
-
     topic_ids = list(question.topics.values_list("pk", flat=True))
     if not topic_ids:
         return []

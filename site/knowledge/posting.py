@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail.log_actions import log
 
 from core.counters import security_cache
+from people.mfa import privileges_in_force
 
 from . import notifications
 from .models import (
@@ -46,8 +48,6 @@ class Suspended(PermissionDenied):
 def is_moderator(user) -> bool:
     """A moderator whose powers are in force: with MFA_REQUIRED_FOR_STAFF, only after they set
     up an authenticator app (people.middleware.privileges_in_force)."""
-    from people.middleware import privileges_in_force
-
     return bool(
         user.is_authenticated
         and user.has_perm("knowledge.moderate_posts")
@@ -313,8 +313,6 @@ def votes_of(user, questions=(), answers=()) -> dict[tuple[str, int], int]:
     """The member's own votes on the posts shown, in one query: {("answer", pk): 1, …}."""
     if not user.is_authenticated:
         return {}
-    from django.db.models import Q
-
     rows = Vote.objects.filter(
         Q(question__in=[q.pk for q in questions]) | Q(answer__in=[a.pk for a in answers]),
         user=user,
@@ -421,8 +419,6 @@ def _require_moderator(user):
 
 
 def _log(target, action, user, data=None):
-    from wagtail.log_actions import log
-
     log(instance=target, action=action, user=user, data=data or {})
 
 

@@ -4,7 +4,6 @@ the inbox. Every rule is checked in `posting`; these views only turn its answers
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -18,13 +17,16 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from casestudies.models import CaseStudyPage
 from core import caching, idempotency
-from core.markdown import render_markdown
+from core.markdown import render_preview
 from core.models import Topic
+from core.redirects import redirect_back
+from core.slugs import is_slug
+from people.mfa import acting_for_others
 
 from . import diffs, identity, notifications, posting, schema
 from .forms import (
@@ -41,7 +43,6 @@ from .models import Answer, Comment, Notification, Question, Subscription, Visib
 from .similar import similar_to
 
 PER_PAGE = 20
-SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 TABS = {
     "newest": ("-created_at", "-pk"),
     "active": ("-last_activity_at", "-pk"),
@@ -73,9 +74,7 @@ def question_list(request):
     topic_slug = request.GET.get("topic", "")
     if topic_slug:
         # Only a slug reaches the database (PostgreSQL refuses text with NUL in it).
-        topic = (
-            Topic.objects.filter(slug=topic_slug).first() if SLUG.fullmatch(topic_slug) else None
-        )
+        topic = Topic.objects.filter(slug=topic_slug).first() if is_slug(topic_slug) else None
         if topic is None:
             raise Http404
         questions = questions.filter(topics=topic)
@@ -243,13 +242,8 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
     )
 
 
-def _back(request, fallback: str) -> HttpResponseRedirect:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
+def _back(request, fallback) -> HttpResponseRedirect:
+    return redirect_back(request, fallback)
 
 
 def _wants_json(request) -> bool:
@@ -262,6 +256,27 @@ def _refusal_text(error) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error) or _("You cannot do that here.")
+
+
+# --- moderator powers (people.mfa.acting_for_others) ------------------------------------------
+
+
+def _author_of(model, pk):
+    return model.objects.filter(pk=pk).values_list("author_id", flat=True).first()
+
+
+def _closes_others_question(request, pk):
+    return _author_of(Question, pk) not in (None, request.user.pk)
+
+
+def _accepts_on_others_question(request, pk):
+    asker = Answer.objects.filter(pk=pk).values_list("question__author_id", flat=True).first()
+    return asker not in (None, request.user.pk)
+
+
+def _edits_others_post(request, kind, pk):
+    model = {"question": Question, "answer": Answer}.get(kind)
+    return model is not None and _author_of(model, pk) not in (None, request.user.pk)
 
 
 def _refused(request, error, fallback):
@@ -281,8 +296,6 @@ def _refused(request, error, fallback):
 
 def _case_asked_about(request):
     """The case study whose authors are asked (?case=<page id>), when it is live."""
-    from casestudies.models import CaseStudyPage
-
     raw = request.POST.get("case") or request.GET.get("case") or ""
     if not raw.isdigit():
         return None
@@ -298,7 +311,7 @@ def ask(request):
     similar = []
     if request.method == "POST":
         if request.POST.get("action") == "preview" or not form.is_valid():
-            preview = render_markdown(request.POST.get("body", "")[:20000])
+            preview = render_preview(request.POST.get("body", ""))
             similar = similar_to(request, request.POST.get("title", ""))
         else:
             try:
@@ -403,6 +416,7 @@ def vote(request, kind, pk):
 
 @login_required
 @require_POST
+@acting_for_others(_accepts_on_others_question)
 def accept(request, pk):
     reply, _question = _post(request, "answer", pk)
     # "accepted=0" withdraws; anything else accepts, however often it is sent.
@@ -443,6 +457,7 @@ def post_comment(request, kind, pk):
 
 
 @login_required
+@acting_for_others(_edits_others_post)
 def edit(request, kind, pk):
     post, question = _post(request, kind, pk)
     if not posting.can_edit(request.user, post):
@@ -457,7 +472,7 @@ def edit(request, kind, pk):
     preview = None
     if request.method == "POST":
         if request.POST.get("action") == "preview" or not form.is_valid():
-            preview = render_markdown(request.POST.get("body", "")[:20000])
+            preview = render_preview(request.POST.get("body", ""))
         else:
             data = form.cleaned_data
             extra = {"title": data["title"], "topics": data["topics"]} if kind == "question" else {}
@@ -519,6 +534,7 @@ def revisions(request, kind, pk):
 
 
 @login_required
+@acting_for_others(_closes_others_question)
 def close(request, pk):
     question = _visible_question(request, pk)
     if not posting.can_close(request.user, question):
@@ -537,6 +553,7 @@ def close(request, pk):
 
 @login_required
 @require_POST
+@acting_for_others()
 def reopen(request, pk):
     question = _visible_question(request, pk)
     try:

@@ -9,6 +9,8 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .mfa import holds_privileges
+
 
 @dataclass(frozen=True)
 class MailSite:
@@ -62,8 +64,6 @@ class MFAAdapter(DefaultMFAAdapter):
     }
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
-        from .middleware import holds_privileges
-
         if (
             settings.MFA_REQUIRED_FOR_STAFF
             and authenticator.type == Authenticator.Type.TOTP

@@ -7,4 +7,5 @@ class PeopleConfig(AppConfig):
     verbose_name = _("People and municipalities")
 
     def ready(self):
+        # Loaded once the apps are ready: it registers signal receivers and imports models.
         from . import signals  # noqa: F401

@@ -1,5 +1,6 @@
 from itertools import groupby
 
+from allauth.account.adapter import get_adapter
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
@@ -153,8 +154,6 @@ class DeleteAccountForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_password(self):
-        from allauth.account.adapter import get_adapter
-
         password = self.cleaned_data["password"]
         if not get_adapter().reauthenticate(self.user, password):
             raise get_adapter().validation_error("incorrect_password")

@@ -3,10 +3,12 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.translation import in_language
+
 from .codes import validate_local_government_code
+from .mfa import privileges_in_force
 
 
 class User(AbstractUser):
@@ -34,7 +36,7 @@ class Prefecture(models.Model):
 
     @property
     def display_name(self):
-        return self.name_en if (get_language() or "ja").startswith("en") else self.name
+        return in_language(self.name, self.name_en)
 
 
 class Municipality(models.Model):
@@ -95,8 +97,6 @@ class ProfileQuerySet(models.QuerySet):
         return self.filter(is_public=True, user__is_active=True)
 
     def visible_to(self, user):
-        from .middleware import privileges_in_force
-
         if user.is_authenticated and user.is_staff and privileges_in_force(user):
             return self.filter(user__is_active=True)
         if user.is_authenticated:
@@ -183,6 +183,7 @@ class Profile(models.Model):
     def clean(self):
         super().clean()
         # No name that passes for a site label, a role or another member (people/names.py).
+        # .names imports this module's Profile: a top-level import would be circular.
         from .names import validate_display_name
 
         self.display_name = (self.display_name or "").strip()

@@ -25,10 +25,13 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from .models import Profile
 
 # Code point categories a name may not hold: controls, format characters (bidi overrides and
 # isolates, zero-width joiners and spaces), surrogates, private use, unassigned, line and
@@ -65,6 +68,7 @@ RESERVED_LABELS = ["メンバー", "あなた", "誰か", "member", "you", "some
 @cache
 def _representatives() -> dict[str, str]:
     """Each confusable character's representative: the smallest code point of its group."""
+    # Lazy, with the table built from it: only validating a display name needs it.
     import confusable_homoglyphs
 
     data = json.loads(
@@ -105,18 +109,30 @@ def _latin_words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", "".join(mapping.get(c, c) for c in folded)))
 
 
+# Labels other apps show in place of a name (the knowledge base's 匿名 and 質問者（匿名）) or
+# beside one (its モデレーター badge): each app reserves its own (reserve_labels), so this module
+# knows no app.
+_stand_in_labels: list = []
+_role_labels: list = []
+
+
+def reserve_labels(*, stand_ins=(), roles=()) -> None:
+    """Refuse these (lazy, translated) labels as names too: `stand_ins` as a whole name, `roles`
+    inside the names of members who hold no role."""
+    _stand_in_labels.extend(stand_ins)
+    _role_labels.extend(roles)
+    _reserved.cache_clear()
+
+
 @cache
 def _reserved() -> dict[str, frozenset[str]]:
     """Skeletons of the words refused inside a name and of the labels refused as a name."""
-    from knowledge.identity import ANONYMOUS, ASKER, MODERATOR, SITE_STAFF
-
     labels, role_labels = set(RESERVED_LABELS), set()
     for language in ("ja", "en"):
         with translation.override(language):
-            labels.update(
-                [str(ANONYMOUS), str(ASKER), _("Former member"), _("Member"), _("Someone")]
-            )
-            role_labels.update([str(MODERATOR), str(SITE_STAFF)])
+            labels.update(map(str, _stand_in_labels))
+            labels.update([_("Former member"), _("Member"), _("Someone")])
+            role_labels.update(map(str, _role_labels))
 
     def skeletons(words):
         return frozenset(shape for shape in map(skeleton, words) if shape)
@@ -165,8 +181,6 @@ def check_reserved(name: str, *, holds_role: bool = False) -> None:
 
 
 def _privileged_user_ids():
-    from django.contrib.auth import get_user_model
-
     codenames = ["moderate_posts", "access_admin"]
     return (
         get_user_model()
@@ -182,8 +196,6 @@ def _privileged_user_ids():
 
 def check_others(name: str, *, user_id=None) -> None:
     """Not a look-alike of another member's name; not a copy of a staff or moderator's."""
-    from .models import Profile
-
     shape = skeleton(name)
     plain = unicodedata.normalize("NFKC", name).casefold().strip()
     others = Profile.objects.exclude(display_name="")

@@ -37,21 +37,11 @@ def me(request):
 
 
 def profile_detail(request, pk):
-    from knowledge.models import Subscription
-    from knowledge.reputation import activity
-
     profile = get_object_or_404(_profiles().visible_to(request.user), pk=pk)
-    viewer = request.user
     return render(
         request,
         "people/profile_detail.html",
-        {
-            "profile": profile,
-            "is_owner": profile.user_id == viewer.pk,
-            "qa": activity(profile.user),
-            "following": viewer.is_authenticated
-            and Subscription.objects.filter(user=viewer, person_id=profile.user_id).exists(),
-        },
+        {"profile": profile, "is_owner": profile.user_id == request.user.pk},
     )
 
 

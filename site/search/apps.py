@@ -8,6 +8,7 @@ class SearchConfig(AppConfig):
     verbose_name = _("Search")
 
     def ready(self):
-        from search.signal_handlers import register_signal_handlers
+        # Loaded once the apps are ready: they import models, register searchables and receivers.
+        from search import searchables, signal_handlers  # noqa: F401
 
-        register_signal_handlers()
+        signal_handlers.register_signal_handlers()

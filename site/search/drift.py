@@ -10,6 +10,7 @@ from django.apps import apps
 from modelsearch.backends.base import get_model_root
 from modelsearch.index import get_indexed_models
 
+from search.models import PendingIndexWrite
 from search.outbox import drain
 from search.tasks import delete_from_index, embedded_backends, write_to_index
 
@@ -64,8 +65,6 @@ def repair(drifts: list[Drift]) -> None:
 
 
 def pending_writes():
-    from search.models import PendingIndexWrite
-
     return PendingIndexWrite.objects.order_by("pk")
 
 

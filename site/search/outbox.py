@@ -18,6 +18,9 @@ from django.db.models import F
 from django_tasks import task, task_backends
 from django_tasks.backends.immediate import ImmediateBackend
 
+from search import tasks
+from search.models import PendingIndexWrite
+
 logger = logging.getLogger(__name__)
 
 BATCH = 500
@@ -33,8 +36,6 @@ def queue_delete(model_label: str, pk) -> None:
 
 
 def _queue(model_label: str, pk, action: str) -> None:
-    from search.models import PendingIndexWrite
-
     PendingIndexWrite.objects.create(model=model_label, object_pk=str(pk), action=action)
     if _runs_at_once():
         drain()
@@ -53,8 +54,6 @@ def drain_task():
 
 def drain(limit: int | None = None) -> int:
     """Takes pending rows to the index, oldest first; returns how many went."""
-    from search.models import PendingIndexWrite
-
     done = 0
     while limit is None or done < limit:
         rows = list(
@@ -72,9 +71,6 @@ def drain(limit: int | None = None) -> int:
 
 def _apply(rows) -> list[int]:
     """Writes the rows' changes, model by model; returns the rows that went."""
-    from search.models import PendingIndexWrite
-    from search.tasks import delete_from_index, write_to_index
-
     applied = []
     latest = {}
     for row in rows:  # the last action on an object is the one that counts
@@ -86,9 +82,9 @@ def _apply(rows) -> list[int]:
         pks = [row.object_pk for row in group]
         try:
             if action == "index":
-                write_to_index(model_label, pks)
+                tasks.write_to_index(model_label, pks)
             else:
-                delete_from_index(model_label, pks)
+                tasks.delete_from_index(model_label, pks)
         except Exception as error:  # kept, with its error, for the next drain
             logger.exception("Index write of %s %s failed", model_label, pks)
             PendingIndexWrite.objects.filter(pk__in=[r.pk for r in group]).update(

@@ -44,6 +44,7 @@ from search.analysis import (
     query_words,
     title_key,
 )
+from search.synonyms import expand as expand_synonyms
 
 # A stage that finds fewer documents than this gives way to the next.
 ENOUGH = 10
@@ -190,7 +191,7 @@ def useful_stages(plans: Sequence[TextPlan], stages: Sequence[str]) -> list[str]
 def plan_text(query_string: str, synonyms=None) -> TextPlan:
     """The concepts of ``query_string`` in each of its readings."""
     if synonyms is None:
-        from search.synonyms import expand as synonyms
+        synonyms = expand_synonyms
     text = normalize(query_string)
     texts = [text]
     katakana = katakana_reading(text)

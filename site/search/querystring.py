@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from modelsearch.query import MATCH_ALL, And, Not, Or, Phrase, PlainText
 
 from search.plan import RelaxedText
+from search.synonyms import expand as expand_synonyms
 
 MAX_QUERY_LENGTH = 200
 QUOTE = re.compile(r'"([^"]*)"')
@@ -49,7 +50,7 @@ class ParsedQuery:
         Wagtail's database backend): each word or one of its synonyms from the table admins
         edit, all (``and``) or any (``or``) of them."""
         if synonyms is None:
-            from search.synonyms import expand as synonyms
+            synonyms = expand_synonyms
         parts = []
         for word in self.words:
             alternatives = [PlainText(word, operator="and")] + [

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.conf import settings
 from django.utils.functional import Promise
 from modelsearch.index import RelatedFields, SearchField
 
@@ -41,6 +43,12 @@ def page_models_with_their_own_type() -> list:
 
 def get(name: str) -> SearchableType | None:
     return _registry.get(name)
+
+
+def topic_model():
+    """The taxonomy behind the topic facet and filter (settings.SEARCH_TOPIC_MODEL, with a `slug`
+    field): the searchables' topic fields point to it, and the search app does not own it."""
+    return apps.get_model(settings.SEARCH_TOPIC_MODEL)
 
 
 def searchable_text(obj) -> str:

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from wagtail.search.backends import get_search_backend
 
 from core.markdown import plain_text
-from core.models import Topic
 from search import registry
 from search.highlight import highlight
 from search.querystring import ParsedQuery
@@ -167,7 +166,7 @@ def suggestions(parsed: ParsedQuery) -> list[str]:
 
 
 def topic_facets(topic_counts: dict[int, int]) -> list[dict]:
-    topics = Topic.objects.in_bulk(list(topic_counts))
+    topics = registry.topic_model().objects.in_bulk(list(topic_counts))
     return [
         {"value": topics[pk].slug, "label": topics[pk].name, "count": count}
         for pk, count in sorted(topic_counts.items(), key=lambda item: -item[1])

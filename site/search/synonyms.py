@@ -25,6 +25,7 @@ def _key(term: str) -> str:
 def _load() -> dict[str, list[str]]:
     table = cache.get(CACHE_KEY)
     if table is None:
+        # search.models imports this module (clear_cache): a top-level import would be circular.
         from search.models import SynonymGroup
 
         table = {}

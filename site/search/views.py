@@ -1,15 +1,13 @@
 import logging
-import re
 
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from core.models import Topic
+from core.slugs import is_slug
 from search import registry, service
 from search.querystring import MAX_QUERY_LENGTH, parse
 
-SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 logger = logging.getLogger(__name__)
 
 
@@ -30,7 +28,11 @@ def site_search(request):
         kind = ""
     topic_slug = request.GET.get("topic", "")
     # Only a slug reaches the database (PostgreSQL refuses text with NUL in it).
-    topic = Topic.objects.filter(slug=topic_slug).first() if SLUG.fullmatch(topic_slug) else None
+    topic = (
+        registry.topic_model().objects.filter(slug=topic_slug).first()
+        if is_slug(topic_slug)
+        else None
+    )
     page = _page_number(request.GET.get("page"))
 
     notices = []

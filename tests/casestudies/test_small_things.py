@@ -35,12 +35,12 @@ def test_the_snippets_index_lists_every_snippet_type_for_the_superuser(client, h
 
 
 def test_the_site_history_calls_a_qa_question_a_question(client, home_page):
-    from curriculum.models import Question as QuizQuestion
+    from curriculum.models import QuizItem
     from knowledge.models import Question
 
     with translation.override("ja"):
         assert str(Question._meta.verbose_name) == "質問"
-        assert str(QuizQuestion._meta.verbose_name) == "問題"
+        assert str(QuizItem._meta.verbose_name) == "問題"
 
 
 def test_a_facet_count_is_pluralised(client, case_index, case_index_en, make_case, topics):

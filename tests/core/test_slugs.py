@@ -7,7 +7,7 @@ from wagtail.models import Page
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from core.models import StandardPage
-from core.slugs import readable_slug
+from core.slugs import is_slug, readable_slug
 from tests.factories import UserFactory
 
 
@@ -23,6 +23,24 @@ from tests.factories import UserFactory
 )
 def test_readable_slug(title, slug):
     assert readable_slug(title) == slug
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("rpa", True),
+        ("ai-ocr", True),
+        ("cloud_2026", True),
+        ("", False),
+        ("a" * 101, False),
+        ("rpa' OR 1=1", False),
+        ("自治体", False),
+        ("rpa\n", False),
+        (None, False),
+    ],
+)
+def test_a_slug_parameter_is_checked_before_it_is_looked_up(value, expected):
+    assert is_slug(value) is expected
 
 
 def test_a_long_title_is_cut_at_a_word():

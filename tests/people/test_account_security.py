@@ -18,7 +18,7 @@ from django.utils import translation
 
 from knowledge import posting
 from people.adapters import AccountAdapter, MFAAdapter
-from people.middleware import MFA_REQUIRED_MESSAGE
+from people.mfa import MFA_REQUIRED_MESSAGE
 from tests.factories import MunicipalityFactory, UserFactory
 from tests.knowledge.conftest import make_member
 

@@ -29,11 +29,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from casestudies.models import CaseStudyIndexPage, CaseStudyPage
-from core.scale import ScaleGenerator, ScaleOptions
 from curriculum.credentials import awarding
 from curriculum.credentials.models import Award, CredentialDefinition
 from curriculum.models import CoursePage, Enrolment, LessonPage, ModulePage, QuizAttempt
 from curriculum.progress import complete_lesson
+from demo.scale import ScaleGenerator, ScaleOptions
 from knowledge.models import Answer, Comment, Notification, Question, Visibility, Vote
 from people.models import Profile, User
 

@@ -39,7 +39,7 @@ from curriculum import progress as learning
 from curriculum import quizzes
 from curriculum.credentials import awarding
 from curriculum.credentials.models import OrganisationReporter
-from curriculum.models import Choice, LessonPage, Question, Quiz, QuizQuestion
+from curriculum.models import Choice, LessonPage, Quiz, QuizItem, QuizQuestion
 from knowledge import posting
 from knowledge.models import Flag, Member, Notification, Visibility
 from search.models import SynonymGroup
@@ -122,7 +122,7 @@ def _home():
 
 
 def _quiz_lesson(module):
-    question = Question(kind="single", text="CIOに望ましいのは")
+    question = QuizItem(kind="single", text="CIOに望ましいのは")
     question.choices = [Choice(text="副市長など", correct=True), Choice(text="係長", correct=False)]
     question.save()
     quiz = Quiz(title="確認テスト", pass_mark=50, attempt_limit=5, shuffle=False)

@@ -27,8 +27,7 @@ from hypothesis import strategies as st
 from casestudies.models import CaseStudyIndexPage
 from curriculum import progress as learning
 from curriculum import quizzes
-from curriculum.models import Choice, LessonPage, Quiz, QuizQuestion
-from curriculum.models import Question as QuizItem
+from curriculum.models import Choice, LessonPage, Quiz, QuizItem, QuizQuestion
 from knowledge import posting
 from tests.casestudies.conftest import CaseFactory, hours
 from tests.curriculum.conftest import course  # noqa: F401  (the curriculum's course fixture)

@@ -832,7 +832,7 @@ VIEWSETS = {
     "wagtailsnippets_curriculum_competency": "competency",
     "wagtailsnippets_curriculum_role": "role",
     "wagtailsnippets_curriculum_quiz": "quiz",
-    "wagtailsnippets_curriculum_question": "quiz_question",
+    "wagtailsnippets_curriculum_quizitem": "quiz_question",
     "wagtailsnippets_credentials_credentialdefinition": "definition",
     "wagtailsnippets_credentials_organisationreporter": "reporter",
     "profile": "learner_profile",

@@ -28,8 +28,10 @@ INSTALLED_APPS = [
     "search",
     "curriculum",
     "curriculum.credentials",
+    "curriculum.careers",
     "casestudies",
     "knowledge",
+    "demo",
     "wagtail.api.v2",
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
@@ -194,8 +196,10 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = env("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="ht
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_ADAPTER = "people.adapters.MFAAdapter"
 # Staff, superusers, Wagtail admin users and moderators must have an active authenticator app
-# before they reach the admin or moderate (people/middleware.py).
+# before they reach the admin or moderate (people/mfa.py).
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=True)
+# The permissions that act on other members' content, besides being staff.
+MFA_PRIVILEGED_PERMISSIONS = ["wagtailadmin.access_admin", "knowledge.moderate_posts"]
 # Throttling through the security counters (SECURITY_COUNTERS), which every process shares.
 # Failed sign-ins lock an account for 15 minutes after 5 failures, whatever the address they
 # come from; the per-address limits are generous because a prefecture's LGWAN terminals reach
@@ -269,6 +273,8 @@ SEARCH_INDEX_DIR = Path(env("SEARCH_INDEX_DIR", default=str(VAR_DIR / "search_in
 # kuromoji analyzer (see search/settings.py).
 SEARCH_BACKEND = env("SEARCH_BACKEND", default="tantivy")
 WAGTAILSEARCH_BACKENDS = {"default": search_backend_settings(SEARCH_BACKEND, env, SEARCH_INDEX_DIR)}
+# The taxonomy the site search's topic facet and filter use.
+SEARCH_TOPIC_MODEL = "core.Topic"
 
 WAGTAIL_SITE_NAME = "自治体CIOアカデミー"
 # No third-party requests, the admin included (LGWAN terminals reach no outside host): no Gravatar

@@ -1,9 +1,11 @@
 from django import template
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.html import format_html
 from django.utils.translation import get_language, pgettext_lazy
 from wagtail.models import Page
 
+from core.idempotency import FIELD, new_key
 from core.markdown import render_markdown
 
 register = template.Library()
@@ -17,10 +19,6 @@ VERSION_LANGUAGE = {
 @register.simple_tag
 def submission_key():
     """The one-time key of a create form (core.idempotency): a new one each time it is shown."""
-    from django.utils.html import format_html
-
-    from core.idempotency import FIELD, new_key
-
     return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())
 
 

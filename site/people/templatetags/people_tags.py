@@ -1,6 +1,6 @@
 from django import template
 
-from people.middleware import MFA_REQUIRED_MESSAGE, mfa_setup_required
+from people.mfa import MFA_REQUIRED_MESSAGE, mfa_setup_required
 
 register = template.Library()
 

@@ -31,7 +31,12 @@ from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models.sql import Query
 from django.db.models.sql.constants import MULTI, SINGLE
 from django.utils import timezone
-from modelsearch.backends.base import BaseSearchResults, FilterFieldError, get_model_root
+from modelsearch.backends.base import (
+    BaseSearchResults,
+    FilterFieldError,
+    SearchFieldError,
+    get_model_root,
+)
 from modelsearch.index import (
     AutocompleteField,
     FilterField,
@@ -489,8 +494,6 @@ class AutocompleteCompiler:
     DEFAULT_OPERATOR = "and"
 
     def check(self):
-        from modelsearch.backends.base import SearchFieldError
-
         if self.fields:
             allowed = {f.field_name for f in self.queryset.model.get_autocomplete_search_fields()}
             for name in self.fields:
@@ -557,6 +560,7 @@ class QueuedWrites:
     def get_index_for_model(self, model): ...
 
     def add(self, obj):
+        # Local: rebuild workers import this module before Django is set up; outbox imports models.
         from search.outbox import queue_index
 
         queue_index(obj)
@@ -565,6 +569,7 @@ class QueuedWrites:
         self.get_index_for_model(model).add_items(model, obj_list)
 
     def delete(self, obj):
+        # Local, as in add(): search.outbox imports models, which need the app registry.
         from search.outbox import queue_delete
 
         queue_delete(obj._meta.label, obj.pk)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import re
 import threading
@@ -315,8 +316,6 @@ class ParallelAnalysis:
     AHEAD = 4  # batches in flight per worker
 
     def __init__(self, processes: int, store_path: Path, previous: Path | None):
-        import multiprocessing
-
         context = multiprocessing.get_context("spawn")
         self.pool = context.Pool(
             processes,

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 
 from casestudies.models import CaseStudyPage
-from curriculum.credentials import career, rules
+from curriculum.careers import paths
+from curriculum.credentials import rules
 from curriculum.credentials.models import Award
 from curriculum.models import CourseCompetency
 from people.models import Profile
@@ -47,13 +48,13 @@ def draft(case_index, author, title):
 def case_studies_to_read(competencies):
     """The case library's reading source, as registered when the app starts (not imported
     here, so that registering it is what is tested)."""
-    (source,) = [s for s in career.reading_sources() if s.__module__ == "casestudies.credentials"]
+    (source,) = [s for s in paths.reading_sources() if s.__module__ == "casestudies.credentials"]
     return source(competencies)
 
 
 def test_the_case_library_registers_its_counter_and_reading():
     assert rules.has_counter("case_studies")
-    assert [s.__module__ for s in career.reading_sources()] == ["casestudies.credentials"]
+    assert [s.__module__ for s in paths.reading_sources()] == ["casestudies.credentials"]
 
 
 def test_publishing_the_second_case_earns_the_contributor_credential(case_index, author):

@@ -9,8 +9,8 @@ from django.db.models import Count, Max, Q, Sum
 from wagtail.models import Page
 
 from casestudies.models import CaseStudyIndexPage, CaseStudyPage, PopulationBand
-from core.scale import EMAIL_DOMAIN, LONG_THREAD, ScaleGenerator, ScaleOptions, scale_users
 from curriculum.models import Enrolment, LessonCompletion, LessonPage
+from demo.scale import EMAIL_DOMAIN, LONG_THREAD, ScaleGenerator, ScaleOptions, scale_users
 from knowledge.models import Answer, Notification, Question, QuestionStatus, Visibility
 from people.models import Municipality, Profile
 from tests.curriculum.conftest import course  # noqa: F401 (a fixture)

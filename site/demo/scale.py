@@ -53,10 +53,11 @@ from curriculum.models import (
     Enrolment,
     LessonCompletion,
     LessonPage,
+    Quiz,
     QuizAttempt,
+    QuizItem,
     Role,
 )
-from curriculum.models import Question as QuizQuestionItem
 from knowledge.models import (
     Answer,
     Comment,
@@ -911,8 +912,6 @@ class ScaleGenerator:
     def _quiz_answers(self, quiz_ids) -> dict[int, tuple[list, dict, dict]]:
         """For each quiz, what a learner who passed with full marks was served and answered (the
         quiz review reads both)."""
-        from curriculum.models import Quiz
-
         found = {}
         for quiz in Quiz.objects.filter(pk__in=quiz_ids).prefetch_related(
             "quiz_questions__question__choices"
@@ -923,11 +922,11 @@ class ScaleGenerator:
                 choices = list(question.choices.all())
                 served.append({"question": question.pk, "choices": [c.pk for c in choices]})
                 right = [c.pk for c in choices if c.correct]
-                if question.kind == QuizQuestionItem.Kind.MULTIPLE:
+                if question.kind == QuizItem.Kind.MULTIPLE:
                     answers[str(question.pk)] = sorted(right)
-                elif question.kind == QuizQuestionItem.Kind.SINGLE:
+                elif question.kind == QuizItem.Kind.SINGLE:
                     answers[str(question.pk)] = right[0] if right else None
-                elif question.kind == QuizQuestionItem.Kind.TRUE_FALSE:
+                elif question.kind == QuizItem.Kind.TRUE_FALSE:
                     answers[str(question.pk)] = question.true_false_answer
                 else:
                     answers[str(question.pk)] = (question.accepted_answer_list() or [""])[0]

@@ -23,14 +23,13 @@ from curriculum.models import (
     Enrolment,
     LessonCompletion,
     LessonPage,
-    Question,
     Quiz,
+    QuizItem,
     QuizQuestion,
     Role,
     RoleRequirement,
 )
-from knowledge.models import Answer, Comment, Vote
-from knowledge.models import Question as QAQuestion
+from knowledge.models import Answer, Comment, Question, Vote
 from people.models import Municipality, Prefecture, Profile
 from search.models import SynonymGroup
 
@@ -58,7 +57,7 @@ COUNTED = [
     Enrolment,
     LessonCompletion,
     Quiz,
-    Question,
+    QuizItem,
     Choice,
     QuizQuestion,
     CredentialDefinition,
@@ -67,7 +66,7 @@ COUNTED = [
     ExternalAlignment,
     Award,
     SigningKey,
-    QAQuestion,
+    Question,
     Answer,
     Vote,
     Comment,
@@ -201,7 +200,7 @@ def test_demo_knowledge_base_holds_the_field_guides_twenty_questions(client):
     output = load_demo()
     from django.conf import settings
 
-    practitioner = QAQuestion.objects.filter(source__isnull=True)
+    practitioner = Question.objects.filter(source__isnull=True)
     assert practitioner.count() == 20
     assert practitioner.values("author").distinct().count() >= 4
     assert Answer.objects.filter(question__in=practitioner).values("author").distinct().count() >= 4
@@ -214,7 +213,7 @@ def test_demo_knowledge_base_holds_the_field_guides_twenty_questions(client):
         assert question.score == sum(question.votes.values_list("value", flat=True))
     glossary = settings.BASE_DIR.parent / "shared" / "data" / "gov-cio-jp" / "stdwords"
     if glossary.is_dir():
-        assert QAQuestion.objects.filter(source__isnull=False).count() == 109
+        assert Question.objects.filter(source__isnull=False).count() == 109
         assert "政府CIOポータル 標準ガイドライン群用語集" in output
         found = client.get("/search/", {"q": "提案依頼書", "format": "json"}).json()
         assert "ＲＦＰとは？" in [r["title"] for r in found["results"] if r["type"] == "question"]

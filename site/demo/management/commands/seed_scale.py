@@ -2,7 +2,7 @@
 [--enrolments N] [--seed N] [--batch-size N] [--index | --no-index] [--reset]
 
 Scale data for benchmarks and query budgets: by default 10,000 members, 100,000 questions,
-300,000 answers, 2,000 case studies and up to 200,000 enrolments, in bulk (see `core.scale`).
+300,000 answers, 2,000 case studies and up to 200,000 enrolments, in bulk (see `demo.scale`).
 Needs the demo data (`load_demo`) or at least the municipalities, topics, case index and courses."""
 
 import argparse
@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from core.scale import MissingBaseData, ScaleGenerator, ScaleOptions, has_scale_data, reset
-from knowledge.management.commands.import_qa import ProgressBar
+from core.console import ProgressBar
+from demo.scale import MissingBaseData, ScaleGenerator, ScaleOptions, has_scale_data, reset
 
 
 class StageProgress:

@@ -1,11 +1,10 @@
 """Demo content for a fresh site: municipalities, topics, the home and about pages in Japanese and
-English, the demo curriculum, and one account per persona at some stage of it. Idempotent: what
-exists is left as it is."""
+English, the demo curriculum, and one account per persona at some stage of it. Each app provides
+its own part (its demo module and fixtures); this command loads them in order and creates the
+personas, who span the apps. Idempotent: what exists is left as it is."""
 
-import json
 import logging
 import os
-from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -14,31 +13,24 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from wagtail.models import Locale, Page, Site
 
 from casestudies.demo import load_case_studies
 from casestudies.demo_submissions import load_demo_submissions
-from core.models import HomePage, StandardPage, Topic
-from core.translation import ensure_translation
+from core.demo import load_pages, load_topics
+from core.models import Topic
 from curriculum.credentials import awarding
-from curriculum.credentials.demo import award_demo_learners, load_credentials, public_award_url
+from curriculum.credentials.demo import (
+    award_demo_contributors,
+    award_demo_learners,
+    load_credentials,
+    public_award_url,
+)
 from curriculum.demo import load_curriculum, load_learning
 from knowledge.demo import load_questions
 from knowledge.importing import load_glossary, summary
 from people.models import Municipality
+from search.demo import load_synonyms
 from search.indexing import index_updates_deferred
-from search.models import SynonymGroup
-from search.synonyms import clear_cache as clear_synonym_cache
-
-FIXTURES = settings.BASE_DIR / "fixtures"
-
-
-def site_address() -> dict:
-    """Host name and port of WAGTAILADMIN_BASE_URL, as Wagtail's Site record holds them."""
-    address = urlsplit(settings.WAGTAILADMIN_BASE_URL)
-    default = 443 if address.scheme == "https" else 80
-    return {"hostname": address.hostname or "localhost", "port": address.port or default}
-
 
 DEFAULT_DEMO_PASSWORD = "cio-demo-2026"
 
@@ -125,9 +117,9 @@ class Command(BaseCommand):
 
     def load_all(self):
         with index_updates_deferred(stdout=self.stdout), transaction.atomic():
-            self.load_topics()
-            self.load_synonyms()
-            home_ja, home_en = self.load_pages()
+            load_topics()
+            load_synonyms()
+            home_ja, home_en = load_pages()
             catalogue = load_curriculum(home_ja)
             accounts = self.load_people()
             load_credentials()
@@ -136,7 +128,11 @@ class Command(BaseCommand):
                 award_demo_learners()
             cases = load_case_studies(home_ja)
             load_demo_submissions()
-            load_questions(os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD))
+            peers = load_questions(os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD))
+            # Their accepted answers were recorded directly, without the signal that
+            # re-evaluates credentials: the contributors' credentials are earned here.
+            with awarding.quietly():
+                award_demo_contributors(peers)
             glossary = load_glossary()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
@@ -160,60 +156,6 @@ class Command(BaseCommand):
             "    Four more peers who answer questions: peer-takahashi@, peer-nakamura@, "
             "peer-ito@, peer-kobayashi@example.jp (same password)"
         )
-
-    def load_topics(self):
-        topics = json.loads((FIXTURES / "topics.json").read_text(encoding="utf-8"))
-        existing = set(Topic.objects.values_list("slug", flat=True))
-        Topic.objects.bulk_create(Topic(**t) for t in topics if t["slug"] not in existing)
-
-    def load_synonyms(self):
-        groups = json.loads((FIXTURES / "synonyms.json").read_text(encoding="utf-8"))
-        known = {group.term_list()[0] for group in SynonymGroup.objects.all() if group.term_list()}
-        SynonymGroup.objects.bulk_create(
-            SynonymGroup(terms="\n".join(g["terms"]), note=g["note"])
-            for g in groups
-            if g["terms"][0] not in known
-        )
-        clear_synonym_cache()
-
-    def load_pages(self):
-        content = json.loads((FIXTURES / "demo" / "pages.json").read_text(encoding="utf-8"))
-        locale_ja = Locale.objects.get_or_create(language_code="ja")[0]
-        locale_en = Locale.objects.get_or_create(language_code="en")[0]
-
-        home_ja = HomePage.objects.filter(locale=locale_ja).first()
-        if home_ja is None:
-            home_ja = self.create_home(content["home"]["ja"], locale_ja)
-        home_en = ensure_translation(home_ja, locale_en, content["home"]["en"])
-        self.match_site_to_base_url()
-
-        about_ja = StandardPage.objects.child_of(home_ja).filter(slug="about").first()
-        if about_ja is None:
-            about_ja = home_ja.add_child(instance=StandardPage(**content["about"]["ja"]))
-            about_ja.save_revision().publish()
-        ensure_translation(about_ja, locale_en, content["about"]["en"])
-        return home_ja, home_en
-
-    def create_home(self, fields, locale):
-        root = Page.get_first_root_node()
-        # Wagtail's initial migration leaves a "Welcome to your new Wagtail site!" page (and a site
-        # pointing at it) behind; it makes way for the real home page.
-        for placeholder in root.get_children().exact_type(Page):
-            if not placeholder.get_children().exists():
-                placeholder.delete()
-        home = root.add_child(instance=HomePage(slug="home", locale=locale, **fields))
-        home.save_revision().publish()
-        Site.objects.update_or_create(
-            is_default_site=True,
-            defaults={"root_page": home, "site_name": settings.WAGTAIL_SITE_NAME, **site_address()},
-        )
-        return home
-
-    def match_site_to_base_url(self):
-        """Wagtail builds full page URLs (its e-mails, feeds, sitemaps) from the site record: it
-        names the address the site is served on (WAGTAILADMIN_BASE_URL, which follows PORT), on
-        every run, so `PORT=8201 make run` after a run on 8000 moves it too."""
-        Site.objects.filter(is_default_site=True).update(**site_address())
 
     def load_people(self):
         User = get_user_model()
