@@ -15,7 +15,7 @@ MANAGE := $(BIN)/python manage.py
 help:
 	@echo "make run      set up, load the demo data and serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test     set up and run every test"
-	@echo "make lint     ruff check and format check"
+	@echo "make lint     ruff check and format check, and the apps' import layers"
 	@echo "make bench    run the benchmarks (results in benchmarks/results/)"
 	@echo "make loadtest Locust against gunicorn, PostgreSQL and Redis on loopback (benchmarks/results/loadtest.json)"
 	@echo "make messages extract and compile translations (extracting needs GNU gettext)"
@@ -56,6 +56,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=site:. $(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
