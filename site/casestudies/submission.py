@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.documents import get_document_model
 from wagtail.models import Collection, WorkflowState
+from wagtail.permissions import policy_registry
 
 from people.mfa import privileges_in_force
 
@@ -164,9 +165,6 @@ def unpublished_attachment_collections():
 def may_download_unpublished(user, document) -> bool:
     """The file's uploader, an author of a case it is attached to, or staff who may change
     documents in its collection."""
-    # Local: it reads the policy on import, and this module loads before wagtail.documents is ready.
-    from wagtail.documents.permissions import permission_policy
-
     if not user.is_authenticated or not user.is_active:
         return False
     if document.uploaded_by_user_id == user.pk:
@@ -175,7 +173,8 @@ def may_download_unpublished(user, document) -> bool:
     pages = Attachment.objects.filter(document=document).values("page_id")
     if through.objects.filter(casestudypage_id__in=pages, user_id=user.pk).exists():
         return True
-    return privileges_in_force(user) and permission_policy.user_has_permission_for_instance(
+    policy = policy_registry.get_by_type(get_document_model())
+    return privileges_in_force(user) and policy.user_has_permission_for_instance(
         user, "change", document
     )
 
