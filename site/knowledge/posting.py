@@ -47,7 +47,7 @@ class Suspended(PermissionDenied):
 
 def is_moderator(user) -> bool:
     """A moderator whose powers are in force: with MFA_REQUIRED_FOR_STAFF, only after they set
-    up an authenticator app (people.middleware.privileges_in_force)."""
+    up an authenticator app (people.mfa.privileges_in_force)."""
     return bool(
         user.is_authenticated
         and user.has_perm("knowledge.moderate_posts")
