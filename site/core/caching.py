@@ -50,7 +50,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
-from .markdown import render_markdown
+from . import markdown
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,9 @@ def rendered_markdown(texts) -> dict[str, SafeString]:
     except Exception:
         logger.exception("The Markdown cache could not be read")
         found = {}
-    missing = {key: str(render_markdown(text)) for key, text in keys.items() if key not in found}
+    missing = {
+        key: str(markdown.render_markdown(text)) for key, text in keys.items() if key not in found
+    }
     if missing:
         try:
             _cache().set_many(missing, MARKDOWN_SECONDS)
