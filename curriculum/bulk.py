@@ -75,26 +75,7 @@ class BulkEnrolmentForm(forms.Form):
             return []
         if upload.size > MAX_CSV_BYTES:
             raise forms.ValidationError(_("The file is over 1 MB. Split it and send the parts."))
-        raw = upload.read()
-        for encoding in ("utf-8-sig", "cp932"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise forms.ValidationError(_("The file is neither UTF-8 nor Shift_JIS text."))
-        found = []
-        for row in csv.reader(io.StringIO(text)):
-            for cell in row:
-                found += EMAIL.findall(cell)
-        if not found:
-            raise forms.ValidationError(_("No e-mail addresses were found in the file."))
-        if len(found) > MAX_ADDRESSES:
-            raise forms.ValidationError(
-                _("The file has more than %(n)s addresses.") % {"n": f"{MAX_ADDRESSES:,}"}
-            )
-        return list(dict.fromkeys(address.strip().lower() for address in found))
+        return read_addresses(upload.read())
 
     def clean(self):
         cleaned = super().clean()
@@ -113,10 +94,38 @@ class BulkEnrolmentForm(forms.Form):
             return active.filter(profile__municipality=data["municipality"]), []
         if data.get("prefecture"):
             return active.filter(profile__municipality__prefecture=data["prefecture"]), []
-        addresses = data["addresses"]
-        users = active.filter(email__in=addresses)
-        known = {email.lower() for email in users.values_list("email", flat=True)}
-        return users, [a for a in addresses if a not in known]
+        return learners_by_address(data["addresses"])
+
+
+def read_addresses(raw: bytes) -> list[str]:
+    """The e-mail addresses anywhere in a CSV file (UTF-8 with or without BOM, or Shift_JIS),
+    lower-cased, each once, in the order found. Raises ValidationError with a message for staff."""
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise forms.ValidationError(_("The file is neither UTF-8 nor Shift_JIS text."))
+    found = []
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            found += EMAIL.findall(cell)
+    if not found:
+        raise forms.ValidationError(_("No e-mail addresses were found in the file."))
+    if len(found) > MAX_ADDRESSES:
+        raise forms.ValidationError(
+            _("The file has more than %(n)s addresses.") % {"n": f"{MAX_ADDRESSES:,}"}
+        )
+    return list(dict.fromkeys(address.strip().lower() for address in found))
+
+
+def learners_by_address(addresses):
+    """Active accounts with these addresses, and the addresses that have none."""
+    users = get_user_model().objects.filter(is_active=True, email__in=addresses)
+    known = {email.lower() for email in users.values_list("email", flat=True)}
+    return users, [a for a in addresses if a not in known]
 
 
 def enrol_all(course: CoursePage, users, unknown=()) -> Outcome:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -15,20 +16,24 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.html import escape
 from wagtail.models import Locale
 
 from core.models import Topic
 from core.translation import ensure_translation
+from people.models import Municipality
 
-from . import quizzes
+from . import quizzes, runs
 from .models import (
     Choice,
     Competency,
     CourseCatalogPage,
     CourseCompetency,
     CoursePage,
+    CourseRun,
     LessonPage,
+    LiveSession,
     ModulePage,
     ProgrammePage,
     Quiz,
@@ -345,3 +350,56 @@ def question_from(item: dict) -> QuizItem:
     ]
     question.save()
     return question
+
+
+# A prefecture's fiscal-year cohort (開講) of K1, with the demo learner (広島県府中町) in it: a
+# deadline about three weeks after the first load and one live session before it. Dates are set
+# when the run is created and left as they are afterwards, like the rest of the demo.
+DEMO_RUN = {
+    "title": "広島県 CIO補佐官 育成研修 令和8年度",
+    "course": "K1",
+    "owner": "340006",  # 広島県
+    "learners": ["learner@example.jp"],
+    "capacity": 40,
+    "session": {
+        "place": "広島県庁 本館6階 講堂（オンライン併用）",
+        "meeting_url": "https://meet.example.jp/hiroshima-cio-r8",
+        "note": "第1回 集合研修: 自団体のDX推進体制の点検結果を持ち寄り、グループで討議します。",
+    },
+}
+
+
+def load_course_run(today=None) -> CourseRun | None:
+    """The demo run, its live session and its learner; what exists is left as it is."""
+    course = CoursePage.objects.filter(code=DEMO_RUN["course"], locale__language_code="ja").first()
+    owner = Municipality.objects.filter(code=DEMO_RUN["owner"]).first()
+    if course is None or owner is None:
+        return None
+    run = CourseRun.objects.filter(title=DEMO_RUN["title"]).first()
+    if run is None:
+        today = today or runs.today()
+        admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        run = CourseRun.objects.create(
+            course=course,
+            title=DEMO_RUN["title"],
+            owner=owner,
+            enrolment_opens=today - timedelta(days=30),
+            enrolment_closes=today + timedelta(days=7),
+            starts_on=today - timedelta(days=14),
+            deadline=today + timedelta(days=21),
+            capacity=DEMO_RUN["capacity"],
+            self_enrolment=True,
+            created_by=admin,
+        )
+        day = today + timedelta(days=10)
+        starts = timezone.make_aware(
+            datetime.combine(day, time(14, 0)), timezone.get_default_timezone()
+        )
+        LiveSession.objects.create(
+            run=run, starts_at=starts, ends_at=starts + timedelta(hours=2), **DEMO_RUN["session"]
+        )
+    learners = get_user_model().objects.filter(email__in=DEMO_RUN["learners"])
+    newcomers = learners.exclude(enrolments__run=run)
+    if newcomers.exists():
+        runs.enrol_users(run, newcomers, how="demo")
+    return run

@@ -122,7 +122,9 @@ def enrol(user, course, source=Enrolment.Source.SELF) -> Enrolment:
 def enrolment_for(user, course) -> Enrolment | None:
     if not user.is_authenticated:
         return None
-    return Enrolment.objects.filter(user=user, course=canonical(course)).first()
+    return (
+        Enrolment.objects.filter(user=user, course=canonical(course)).select_related("run").first()
+    )
 
 
 def record_visit(enrolment: Enrolment, lesson: LessonPage) -> None:

@@ -4,18 +4,20 @@ server who may do it; the pages only show the buttons."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 from wagtail.models import Locale
 
 from people.mfa import acting_for_others, privileges_in_force
 
+from . import ics, quizzes, runs, xapi
 from . import progress as learning
-from . import quizzes, xapi
-from .models import CoursePage, Enrolment, LessonCompletion, LessonPage, QuizAttempt
+from .models import CoursePage, CourseRun, Enrolment, LessonCompletion, LessonPage, QuizAttempt
 
 
 def _readable(queryset, request, page_id):
@@ -77,9 +79,12 @@ def dashboard(request):
     completions, and courses for the role the learner is working towards."""
     enrolments = list(
         Enrolment.objects.filter(user=request.user)
-        .select_related("course", "last_lesson")
+        .select_related("course", "last_lesson", "run")
         .order_by("completed_at", "-last_activity_at")
     )
+    # Work with a deadline first, the nearest (or overdue) first.
+    enrolments = runs.by_deadline(enrolments)
+    today = runs.today()
     courses = [e.course for e in enrolments]
     progress = learning.progress_by_course(request.user, courses)
     following = learning.next_lessons(request.user, courses)
@@ -114,6 +119,9 @@ def dashboard(request):
         enrolment.resume = local[resume.pk] if resume else None
         upcoming = following.get(enrolment.course_id)
         enrolment.next_lesson = local[upcoming.pk] if upcoming else None
+        enrolment.deadline = runs.deadline_for(enrolment)
+        enrolment.overdue = runs.is_overdue(enrolment, today)
+        enrolment.days_left = runs.days_left(enrolment, today)
     for completion in recent:
         completion.local_lesson = local[completion.lesson_id]
     recommended = [local[course.pk] for course in recommended]
@@ -125,8 +133,134 @@ def dashboard(request):
             "recent": recent,
             "recommended": recommended,
             "target_role": target_role,
+            "sessions": runs.upcoming_sessions(request.user, limit=5),
         },
     )
+
+
+# Course runs ---------------------------------------------------------------------------------
+
+
+def _run_for(request, run_id) -> CourseRun:
+    """A run of a course the member may read (404 otherwise)."""
+    run = get_object_or_404(CourseRun.objects.select_related("owner"), pk=run_id)
+    run.course = _readable(CoursePage.objects, request, run.course_id)
+    return run
+
+
+def _refusal(refused: Exception, run: CourseRun) -> str:
+    """Why the member cannot join the run, in words."""
+    if isinstance(refused, runs.InAnotherRun):
+        return _("You are in another run of this course: %(run)s.") % {"run": refused.run.title}
+    if isinstance(refused, runs.EnrolmentClosed):
+        if refused.opens_on:
+            return _("Enrolment opens on %(date)s.") % {"date": f"{refused.opens_on:%Y-%m-%d}"}
+        if refused.closed_on:
+            return _("Enrolment closed on %(date)s.") % {"date": f"{refused.closed_on:%Y-%m-%d}"}
+        return _("Staff enrol or invite the learners of this run.")
+    if isinstance(refused, runs.NotInScope):
+        return _(
+            "This run is for the staff of %(area)s. Check the municipality in your profile."
+        ) % {"area": runs.area_label(run)}
+    if isinstance(refused, runs.RunFull):
+        return _("This run is full.")
+    titles = pgettext("list separator", ", ").join(c.title for c in refused.missing)
+    return _("Complete these courses first: %(courses)s") % {"courses": titles}
+
+
+JOIN_REFUSALS = (runs.RunError, learning.CourseLocked)
+
+
+@login_required
+def run(request, run_id):
+    """A run's page: its dates, organiser, places and live sessions, and joining it. Meeting
+    links are shown to the run's learners and the staff who follow it."""
+    run = _run_for(request, run_id)
+    today = runs.today()
+    reason = enrolment = None
+    try:
+        enrolment = runs.check_join(request.user, run, today)
+    except JOIN_REFUSALS as refused:
+        reason = _refusal(refused, run)
+    in_run = enrolment is not None and enrolment.run_id == run.pk
+    return render(
+        request,
+        "curriculum/run_page.html",
+        {
+            "run": run,
+            "course": learning.localized([run.course])[run.course.pk],
+            "enrolment": enrolment if in_run else None,
+            "overdue": in_run and runs.is_overdue(enrolment, today),
+            "days_left": runs.days_left(enrolment, today) if in_run else None,
+            "places_left": runs.places_left(run),
+            "can_join": not in_run and reason is None,
+            "reason": reason,
+            "sessions": list(run.sessions.all()),
+            "shows_links": in_run or runs.access(request.user, run) is not None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def join_run(request, run_id):
+    run = _run_for(request, run_id)
+    try:
+        runs.join(request.user, run)
+    except JOIN_REFUSALS as refused:
+        messages.error(request, _refusal(refused, run))
+    else:
+        messages.success(
+            request,
+            _("You joined %(run)s. Complete the course by %(date)s.")
+            % {"run": run.title, "date": f"{run.deadline:%Y-%m-%d}"},
+        )
+    return redirect("curriculum:run", run_id=run.pk)
+
+
+@login_required
+def calendar(request):
+    """The address of the learner's calendar feed, and a button that replaces it (the old
+    address stops working)."""
+    if request.method == "POST":
+        ics.token_for(request.user, renew=True)
+        messages.success(
+            request, _("Your calendar has a new address. The previous one no longer works.")
+        )
+        return redirect("curriculum:calendar")
+    token = ics.token_for(request.user)
+    feed_url = request.build_absolute_uri(reverse("curriculum:calendar_feed", args=[token]))
+    deadlines = runs.upcoming_deadlines(request.user)
+    return render(
+        request,
+        "curriculum/calendar.html",
+        {
+            "feed_url": feed_url,
+            "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
+            "deadlines": deadlines,
+            "summary": ngettext(
+                "%(count)s deadline is in your calendar now.",
+                "%(count)s deadlines are in your calendar now.",
+                len(deadlines),
+            )
+            % {"count": len(deadlines)},
+        },
+    )
+
+
+def calendar_feed(request, token):
+    """The learner's deadlines and live sessions as iCalendar; no sign-in (calendar applications
+    cannot), the secret address is the credential."""
+    user = ics.user_for(token)
+    if user is None:
+        raise Http404
+    events = ics.events_for(user, request.build_absolute_uri)
+    body = ics.calendar(_("My learning"), events)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="learning.ics"'
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    patch_cache_control(response, private=True, max_age=0)
+    return response
 
 
 @login_required

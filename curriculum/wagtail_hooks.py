@@ -1,9 +1,13 @@
 from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from wagtail import hooks
 from wagtail.admin.forms.choosers import BaseFilterForm
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
@@ -11,8 +15,8 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from core.admin_menus import PermissionMenuItem
 
-from . import admin_views
-from .models import Competency, Quiz, QuizItem, Role
+from . import admin_views, run_admin_views, runs
+from .models import Competency, CourseRun, Quiz, QuizItem, Role
 
 
 class CompetencyViewSet(SnippetViewSet):
@@ -107,13 +111,83 @@ class QuizGroup(SnippetViewSetGroup):
 register_snippet(QuizGroup)
 
 
+class CourseRunViewSet(SnippetViewSet):
+    """Opening, editing and closing runs: the model's own permissions (add/change/delete course
+    run). Following a run's learners is a report (Reports → 開講別の受講状況)."""
+
+    model = CourseRun
+    icon = "date"
+    menu_label = _("Course runs")
+    menu_name = "course-runs"
+    menu_order = 228
+    add_to_admin_menu = True
+    list_display = [
+        "title",
+        "course",
+        Column("organiser", label=_("organised by")),
+        "starts_on",
+        "deadline",
+        "capacity",
+    ]
+    list_filter = ["self_enrolment"]
+    search_fields = ["title", "owner_name", "owner__name"]
+    ordering = ["-starts_on", "title"]
+
+
+register_snippet(CourseRunViewSet)
+
+
 @hooks.register("register_admin_urls")
 def learning_report_urls():
     return [
         path("learning-reports/", admin_views.index, name="learning_reports"),
         path("learning-reports/<int:course_id>/", admin_views.detail, name="learning_report"),
         path("enrol-learners/", admin_views.bulk_enrol, name="bulk_enrol"),
+        path("course-runs/", run_admin_views.index, name="course_runs"),
+        path("course-runs/<int:run_id>/", run_admin_views.learners, name="course_run_learners"),
+        path(
+            "course-runs/<int:run_id>/completions/",
+            run_admin_views.completions,
+            name="course_run_completions",
+        ),
+        path("course-runs/<int:run_id>/enrol/", run_admin_views.enrol, name="course_run_enrol"),
+        path(
+            "course-runs/<int:run_id>/sessions/<int:session_id>/attendance/",
+            run_admin_views.attendance,
+            name="course_run_attendance",
+        ),
     ]
+
+
+@hooks.register("before_delete_page")
+def keep_courses_that_runs_use(request, page):
+    """A run's enrolments, deadline and completion list are about its course: the runs are
+    deleted (or moved to another course) first."""
+    used = CourseRun.objects.filter(course__path__startswith=page.path).order_by("title")
+    titles = list(used.values_list("title", flat=True)[:5])
+    if titles:
+        messages.error(
+            request,
+            _("This page cannot be deleted while course runs use it: %(runs)s.")
+            % {"runs": pgettext("list separator", ", ").join(titles)},
+        )
+        return redirect("wagtailadmin_explore", page.get_parent().pk)
+    return None
+
+
+class CourseRunsMenuItem(MenuItem):
+    """Shown to the staff who follow runs: those with a permission that opens every run or the
+    organisation reports, and the runs' facilitators (who hold no permission for it)."""
+
+    def is_shown(self, request):
+        return runs.has_any_access(request.user)
+
+
+@hooks.register("register_reports_menu_item")
+def course_runs_menu_item():
+    return CourseRunsMenuItem(
+        _("Course runs: learners"), reverse("course_runs"), icon_name="date", order=55
+    )
 
 
 @hooks.register("register_reports_menu_item")
@@ -140,6 +214,30 @@ def bulk_enrol_menu_item():
 
 @hooks.register("register_log_actions")
 def learning_log_actions(actions):
+    @actions.register_action("curriculum.run_enrol")
+    class RunEnrolFormatter(LogFormatter):
+        label = _("Enrol learners in a run")
+
+        def format_message(self, log_entry):
+            data = log_entry.data or {}
+            enrolled = data.get("enrolled", 0)
+            return ngettext(
+                "%(count)s learner put in the run (%(how)s)",
+                "%(count)s learners put in the run (%(how)s)",
+                enrolled,
+            ) % {"count": enrolled, "how": data.get("how", "")}
+
+    @actions.register_action("curriculum.attendance")
+    class AttendanceFormatter(LogFormatter):
+        label = _("Take attendance")
+
+        def format_message(self, log_entry):
+            data = log_entry.data or {}
+            return _("Attendance taken: %(present)s of %(learners)s present") % {
+                "present": data.get("present", 0),
+                "learners": data.get("learners", 0),
+            }
+
     @actions.register_action("curriculum.bulk_enrol")
     class BulkEnrolFormatter(LogFormatter):
         label = _("Enrol learners")

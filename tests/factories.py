@@ -1,9 +1,12 @@
 """factory_boy factories shared by the whole suite."""
 
+import datetime
+
 import factory
 import wagtail_factories
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from wagtail.models import Locale
 
 from core.models import HomePage, StandardPage, Topic
@@ -180,3 +183,38 @@ class CredentialCompetencyFactory(factory.django.DjangoModelFactory):
     definition = factory.SubFactory(CredentialDefinitionFactory)
     competency = factory.SubFactory(CompetencyFactory)
     level = 2
+
+
+class CourseRunFactory(factory.django.DjangoModelFactory):
+    """A run open for enrolment today, with its deadline three weeks away."""
+
+    class Meta:
+        model = "curriculum.CourseRun"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"CIO補佐官 育成研修 令和8年度 第{n + 1}期")
+    enrolment_opens = factory.LazyFunction(lambda: _today() - datetime.timedelta(days=7))
+    enrolment_closes = factory.LazyFunction(lambda: _today() + datetime.timedelta(days=7))
+    starts_on = factory.LazyFunction(lambda: _today() - datetime.timedelta(days=1))
+    deadline = factory.LazyFunction(lambda: _today() + datetime.timedelta(days=21))
+    self_enrolment = True
+
+    @factory.post_generation
+    def facilitators(run, create, extracted, **kwargs):
+        if create and extracted:
+            run.facilitators.set(extracted)
+
+
+class LiveSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "curriculum.LiveSession"
+
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=3))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(hours=2))
+    place = "県庁 講堂"
+
+
+def _today():
+    from curriculum.runs import today
+
+    return today()

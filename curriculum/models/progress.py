@@ -18,6 +18,15 @@ class Enrolment(models.Model):
         "curriculum.CoursePage", on_delete=models.CASCADE, related_name="enrolments"
     )
     source = models.CharField(_("how"), max_length=10, choices=Source.choices, default=Source.SELF)
+    # A course run (開講) the enrolment belongs to, with its deadline; none: self-paced.
+    run = models.ForeignKey(
+        "curriculum.CourseRun",
+        verbose_name=_("course run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="enrolments",
+    )
     enrolled_at = models.DateTimeField(_("enrolled"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     last_lesson = models.ForeignKey(

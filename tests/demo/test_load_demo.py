@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from wagtail.models import Locale, Page, Revision, Site
 
 from core.models import HomePage, Topic
+from curriculum import runs
 from curriculum.credentials.models import (
     Award,
     CredentialCompetency,
@@ -20,9 +21,11 @@ from curriculum.models import (
     Competency,
     CourseCompetency,
     CoursePage,
+    CourseRun,
     Enrolment,
     LessonCompletion,
     LessonPage,
+    LiveSession,
     Quiz,
     QuizItem,
     QuizQuestion,
@@ -55,6 +58,8 @@ COUNTED = [
     CoursePage.target_roles.through,
     CoursePage.prerequisites.through,
     Enrolment,
+    CourseRun,
+    LiveSession,
     LessonCompletion,
     Quiz,
     QuizItem,
@@ -136,9 +141,15 @@ def test_load_demo_builds_the_curriculum(client):
     learner = get_user_model().objects.get(email="learner@example.jp")
     stages = {e.course.code: e.is_completed for e in Enrolment.objects.filter(user=learner)}
     assert stages == {"K1": False, "K2": True, "K3": False}
+    # K1 is in 広島県's fiscal-year run, due in about three weeks, with one live session.
+    run = Enrolment.objects.get(user=learner, course__code="K1").run
+    assert (run.title, run.owner.code) == ("広島県 CIO補佐官 育成研修 令和8年度", "340006")
+    assert 14 <= (run.deadline - runs.today()).days <= 28
+    assert run.sessions.count() == 1
     client.force_login(learner)
     dashboard = client.get("/learn/").content.decode()
     assert "続きから学習する" in dashboard and "に修了しました" in dashboard
+    assert run.title in dashboard and "締切" in dashboard
     client.logout()
     # The English tree mirrors the Japanese one, with English titles.
     english = CoursePage.objects.filter(locale__language_code="en")

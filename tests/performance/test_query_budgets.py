@@ -29,9 +29,19 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from casestudies.models import CaseStudyIndexPage, CaseStudyPage
+from curriculum import ics
 from curriculum.credentials import awarding
 from curriculum.credentials.models import Award, CredentialDefinition
-from curriculum.models import CoursePage, Enrolment, LessonPage, ModulePage, QuizAttempt
+from curriculum.demo import DEMO_RUN
+from curriculum.models import (
+    CoursePage,
+    CourseRun,
+    Enrolment,
+    LessonPage,
+    LiveSession,
+    ModulePage,
+    QuizAttempt,
+)
 from curriculum.progress import complete_lesson
 from demo.scale import ScaleGenerator, ScaleOptions
 from knowledge.models import Answer, Comment, Notification, Question, Visibility, Vote
@@ -78,6 +88,8 @@ PAGE_NAMES = [
     "lesson",
     "quiz_attempt",
     "my_learning",
+    "course_run",
+    "calendar_feed",
     "directory",
     "profile",
     "profile_of_answerer",
@@ -113,6 +125,9 @@ PAGE_NAMES = [
     "admin_organisation",
     "admin_awards",
     "admin_moderation",
+    "admin_course_runs",
+    "admin_course_run_learners",
+    "admin_course_run_completions",
 ]
 
 
@@ -173,6 +188,7 @@ def _pages(people) -> dict[str, Page_]:
     topic = question.topics.first()
     case_topic = case.topics.first()
     cases_url = index.url
+    run = CourseRun.objects.get(title=DEMO_RUN["title"])
     return {
         "home": Page_("/"),
         "home_en": Page_("/en/"),
@@ -184,6 +200,10 @@ def _pages(people) -> dict[str, Page_]:
         "lesson": Page_(lesson.url, "learner"),
         "quiz_attempt": Page_(f"/learn/attempts/{attempt.pk}/", "learner"),
         "my_learning": Page_("/learn/", "learner"),
+        "course_run": Page_(f"/learn/runs/{run.pk}/", "learner"),
+        "calendar_feed": Page_(
+            f"/learn/calendar/{ics.token_for(learner)}.ics", expect=DEMO_RUN["title"]
+        ),
         "directory": Page_("/people/"),
         "profile": Page_(f"/people/{learner.profile.pk}/"),
         "profile_of_answerer": Page_(f"/people/{people['peer'].profile.pk}/", "learner"),
@@ -232,6 +252,11 @@ def _pages(people) -> dict[str, Page_]:
         "admin_organisation": Page_(f"/admin/organisations/{municipality.pk}/", "admin"),
         "admin_awards": Page_("/admin/awards/", "admin"),
         "admin_moderation": Page_("/admin/knowledge/moderation/", "moderator"),
+        "admin_course_runs": Page_("/admin/course-runs/", "admin", expect=DEMO_RUN["title"]),
+        "admin_course_run_learners": Page_(
+            f"/admin/course-runs/{run.pk}/", "admin", expect="山田 花子"
+        ),
+        "admin_course_run_completions": Page_(f"/admin/course-runs/{run.pk}/completions/", "admin"),
     }
 
 
@@ -314,14 +339,27 @@ def _grow(people, question_pk: int) -> None:
         held = Award.objects.filter(user=learner).values_list("definition_id", flat=True)
         for definition in CredentialDefinition.objects.exclude(pk__in=held):
             awarding.award_manually(learner, definition, awarded_by=None, reason="規模の試験")
-    # More learners in the measured course and the learner's municipality (reports).
+    # More learners in the measured course and the learner's municipality (reports), all of
+    # them in the demo's course run, some of them finished; more runs and live sessions.
     municipality = learner.profile.municipality
     Profile.objects.filter(user_id__in=member_ids[:15]).update(municipality=municipality)
+    run = CourseRun.objects.get(title=DEMO_RUN["title"])
     Enrolment.objects.bulk_create(
-        Enrolment(user_id=user_id, course=course)
+        Enrolment(user_id=user_id, course=course, run=run)
         for user_id in member_ids[:30]
         if not Enrolment.objects.filter(user_id=user_id, course=course).exists()
     )
+    Enrolment.objects.filter(run=run, user_id__in=member_ids[:10]).update(completed_at=now)
+    dates = {
+        name: getattr(run, name)
+        for name in ("enrolment_opens", "enrolment_closes", "starts_on", "deadline")
+    }
+    for n in range(3):
+        starts = now + timedelta(days=n + 1)
+        LiveSession.objects.create(
+            run=run, starts_at=starts, ends_at=starts + timedelta(hours=1), place=f"会場{n}"
+        )
+        CourseRun.objects.create(course=course, title=f"追加の開講{n}", owner=run.owner, **dates)
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,13 @@
 
 The roles: anonymous; a learner (verified email, a private profile, enrolled, a quiz attempt, a
 credential that is not public, notifications); a contributor (a published and a draft case study,
-questions and answers); a moderator (Wagtail's "Moderators" group); staff (the "Editors" group,
-`is_staff`, and the learning-report and award permissions a training office has); a superuser;
-and the administrator of another municipality (the organisation report of their own
-municipality only). Each role except the anonymous one and the superuser has a twin of the same
-role, for the probes in which one member asks for another's objects.
+questions and answers); a moderator (Wagtail's "Moderators" group, and the facilitator of the
+course run); staff (the "Editors" group, `is_staff`, and the learning-report and award
+permissions a training office has); a superuser; and the administrator of another municipality
+(the organisation report of their own municipality only; the course run `run` is their
+organisation's, `foreign_run` another prefecture's). Each role except the anonymous one and the
+superuser has a twin of the same role, for the probes in which one member asks for another's
+objects.
 
 The data is written once per module inside a transaction that is rolled back when the module
 ends; each test then runs in a savepoint of its own (pytest-django's `db`), so what a POST
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,7 +30,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 from wagtail.documents import get_document_model
 from wagtail.models import Locale, Page, Site
 from wagtail_factories import ImageFactory
@@ -35,11 +38,19 @@ from wagtail_factories import ImageFactory
 from casestudies import submission
 from casestudies.models import Attachment, CaseStudyIndexPage, CaseStudyPage, Source
 from core.translation import ensure_translation
+from curriculum import ics, quizzes, runs
 from curriculum import progress as learning
-from curriculum import quizzes
 from curriculum.credentials import awarding
 from curriculum.credentials.models import OrganisationReporter
-from curriculum.models import Choice, LessonPage, Quiz, QuizItem, QuizQuestion
+from curriculum.models import (
+    Choice,
+    CourseRun,
+    LessonPage,
+    LiveSession,
+    Quiz,
+    QuizItem,
+    QuizQuestion,
+)
 from knowledge import posting
 from knowledge.models import Flag, Member, Notification, Visibility
 from search.models import SynonymGroup
@@ -250,6 +261,33 @@ def build_world():
     w.twin_award = awarding.award_manually(
         twin["learner"], w.definition, awarded_by=None, reason="matrix"
     )
+
+    # Course runs: one organised by the other administrator's municipality (the learner invited
+    # to it, the moderator its facilitator, a live session), one by a city in another prefecture.
+    today = runs.today()
+    osaka = PrefectureFactory(code="27", name="大阪府", kana="おおさかふ", name_en="Osaka")
+    w.foreign_municipality = MunicipalityFactory(prefecture=osaka, name="吹田市")
+    dates = {
+        "enrolment_opens": today - timedelta(days=3),
+        "enrolment_closes": today + timedelta(days=7),
+        "starts_on": today - timedelta(days=1),
+        "deadline": today + timedelta(days=20),
+    }
+    w.run = CourseRun.objects.create(
+        course=w.course, title="他市 CIO補佐官 研修", owner=w.other_municipality, **dates
+    )
+    w.run.facilitators.add(u["moderator"])
+    runs.invite(w.run, [learner.email])
+    w.session = LiveSession.objects.create(
+        run=w.run,
+        starts_at=timezone.now() + timedelta(days=2),
+        ends_at=timezone.now() + timedelta(days=2, hours=2),
+        place="市役所 会議室",
+    )
+    w.foreign_run = CourseRun.objects.create(
+        course=w.course, title="吹田市 研修", owner=w.foreign_municipality, **dates
+    )
+    w.calendar_token = ics.token_for(learner)
 
     # The knowledge base.
     w.question = posting.ask(

@@ -1,16 +1,20 @@
 """CSV exports never hand a spreadsheet a formula (issue 19, item 12): a text cell starting with
 =, +, -, @, a tab or a carriage return is written with an apostrophe in front; numbers are left
-alone. Our own reports go through core.downloads; the Wagtail admin's exports are covered too."""
+alone. Our own reports go through core.downloads; the Wagtail admin's exports are covered too.
+Excel workbooks (core.downloads.xlsx_download, the course runs' learner lists) store such a cell
+as text, never a formula, with the same apostrophe."""
 
 import csv
+import datetime
 import io
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 from wagtail.log_actions import log
 from wagtail.models import Page
 
-from core.downloads import csv_download
+from core.downloads import csv_download, xlsx_download
 from tests.factories import UserFactory
 
 HOSTILE = [
@@ -39,6 +43,28 @@ def test_csv_download_neutralises_formulas_and_keeps_numbers():
         ["府中町"],
         ["a=b"],
     ]
+
+
+def test_xlsx_download_stores_text_never_formulas():
+    moment = datetime.datetime(2026, 12, 7, 3, 0, tzinfo=datetime.UTC)
+    response = xlsx_download(
+        "x.xlsx",
+        ["=見出し", "件数", "日付", "時刻"],
+        [[text, 12, datetime.date(2026, 12, 28), moment] for text in HOSTILE],
+        title="受講者/一覧:[1]",
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="x.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.title == "受講者一覧1"
+    rows = list(sheet.iter_rows())
+    assert rows[0][0].value == "'=見出し" and rows[0][0].font.bold
+    for text, row in zip(HOSTILE, rows[1:], strict=True):
+        assert [cell.data_type for cell in row[:2]] == ["s", "n"]
+        # XML reads a carriage return back as a line feed; the apostrophe is what matters.
+        assert row[0].value == "'" + text.replace("\r", "\n")
+        assert row[1].value == 12
+        assert row[2].value == datetime.datetime(2026, 12, 28)
+        assert row[3].value == datetime.datetime(2026, 12, 7, 12, 0)  # Japan time, no zone
 
 
 @pytest.mark.django_db

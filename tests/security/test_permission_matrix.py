@@ -33,7 +33,7 @@ from wagtail.models import WorkflowState
 
 from casestudies.models import Replication
 from curriculum.credentials.models import Award, IssuerSettings
-from curriculum.models import Enrolment, LessonCompletion, QuizAttempt
+from curriculum.models import Attendance, CalendarFeed, Enrolment, LessonCompletion, QuizAttempt
 from knowledge.models import (
     Answer,
     Comment,
@@ -150,6 +150,18 @@ def _enrolments(w):
 
 def _completions(w):
     return LessonCompletion.objects.count()
+
+
+def _run_enrolments(w):
+    return tuple(Enrolment.objects.filter(run=w.run).order_by("pk").values_list("pk", "user_id"))
+
+
+def _calendar_keys(w):
+    return tuple(CalendarFeed.objects.order_by("pk").values_list("user_id", "key"))
+
+
+def _attendance(w):
+    return tuple(Attendance.objects.order_by("pk").values_list("user_id", "present"))
 
 
 def _attempts(w):
@@ -321,6 +333,26 @@ SITE_ROWS = [
         data=lambda w: w.quiz_answer,
         state=_attempts,
         label="submit",
+    ),
+    # course runs: the run is the other administrator's municipality's, so only its members
+    # (the other administrator) may join; the learner is in it already.
+    Row("curriculum:run", members(), args=_pk("run"), languages=("ja", "en")),
+    Row(
+        "curriculum:join_run",
+        members(REFUSED, learner=MOVED, other_admin=DONE),
+        args=_pk("run"),
+        method="POST",
+        state=_run_enrolments,
+    ),
+    Row("curriculum:calendar", members()),
+    Row("curriculum:calendar", members(DONE), method="POST", state=_calendar_keys, label="renew"),
+    # The secret address is the credential: anyone who has it, signed in or not.
+    Row("curriculum:calendar_feed", everyone(), args=lambda w: [w.calendar_token]),
+    Row(
+        "curriculum:calendar_feed",
+        everyone(GONE),
+        args=lambda w: [w.calendar_token[:-2] + "xx"],
+        label="forged",
     ),
     Row("curriculum:my_statements", members()),
     Row("curriculum:all_statements", members(FORBIDDEN, staff=OK, superuser=OK)),
@@ -594,6 +626,7 @@ SITE_ROWS = [
 REPORT_VIEWERS = {"staff": OK, "superuser": OK}
 MODERATORS = {"moderator": OK, "superuser": OK}
 MODERATORS_ACT = {"moderator": DONE, "superuser": DONE}
+RUN_FOLLOWERS = {**REPORT_VIEWERS, "other_admin": OK, "moderator": OK}
 
 ADMIN_ROWS = [
     Row("learning_reports", admin(**REPORT_VIEWERS)),
@@ -661,6 +694,55 @@ ADMIN_ROWS = [
         admin(superuser=OK, other_admin=OK),
         args=_pk("other_municipality"),
         label="own municipality",
+    ),
+    # Course runs: staff with the enrolment permissions see every run; the other administrator
+    # sees their own organisation's run and nothing of another prefecture's; the moderator is
+    # the run's facilitator (learners and attendance, not enrolment).
+    Row("course_runs", admin(**RUN_FOLLOWERS)),
+    *[
+        Row("course_run_learners", admin(**RUN_FOLLOWERS), args=_pk("run"), query=q, label=q)
+        for q in ("", "?status=in_progress", "?format=csv", "?format=xlsx")
+    ],
+    Row(
+        "course_run_learners",
+        admin(**REPORT_VIEWERS, other_admin=GONE, moderator=GONE),
+        args=_pk("foreign_run"),
+        label="another prefecture's",
+    ),
+    Row("course_run_completions", admin(**RUN_FOLLOWERS), args=_pk("run")),
+    Row(
+        "course_run_completions",
+        admin(**REPORT_VIEWERS, other_admin=GONE, moderator=GONE),
+        args=_pk("foreign_run"),
+        label="another prefecture's",
+    ),
+    Row("course_run_enrol", admin(**REPORT_VIEWERS), args=_pk("run")),
+    Row(
+        "course_run_enrol",
+        admin(staff=OK_CHANGED, superuser=OK_CHANGED),
+        args=_pk("run"),
+        method="POST",
+        data=lambda w: {"typed": w.twins["learner"].email},
+        state=_run_enrolments,
+    ),
+    Row(
+        "course_run_attendance",
+        admin(**REPORT_VIEWERS, moderator=OK),
+        args=lambda w: [w.run.pk, w.session.pk],
+    ),
+    Row(
+        "course_run_attendance",
+        admin(staff=DONE, superuser=DONE, moderator=DONE),
+        args=lambda w: [w.run.pk, w.session.pk],
+        method="POST",
+        data=lambda w: {"present": [w.users["learner"].pk]},
+        state=_attendance,
+    ),
+    Row(
+        "course_run_attendance",
+        admin(GONE),
+        args=lambda w: [w.foreign_run.pk, w.session.pk],
+        label="session of another run",
     ),
     Row("knowledge_moderation", admin(**MODERATORS)),
     Row(
@@ -835,6 +917,7 @@ VIEWSETS = {
     "wagtailsnippets_curriculum_quizitem": "quiz_question",
     "wagtailsnippets_credentials_credentialdefinition": "definition",
     "wagtailsnippets_credentials_organisationreporter": "reporter",
+    "wagtailsnippets_curriculum_courserun": "run",
     "profile": "learner_profile",
     "municipality": "municipality",
 }

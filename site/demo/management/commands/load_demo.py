@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 
 from casestudies.demo import load_case_studies
 from casestudies.demo_submissions import load_demo_submissions
@@ -25,7 +26,7 @@ from curriculum.credentials.demo import (
     load_credentials,
     public_award_url,
 )
-from curriculum.demo import load_curriculum, load_learning
+from curriculum.demo import load_course_run, load_curriculum, load_learning
 from knowledge.demo import load_questions
 from knowledge.importing import load_glossary, summary
 from people.models import Municipality
@@ -126,6 +127,7 @@ class Command(BaseCommand):
             with awarding.quietly():
                 load_learning()
                 award_demo_learners()
+            course_run = load_course_run()
             cases = load_case_studies(home_ja)
             load_demo_submissions()
             peers = load_questions(os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD))
@@ -137,6 +139,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
         self.stdout.write(f"  Courses: {catalogue.url}")
+        if course_run is not None:
+            self.stdout.write(
+                f"  Course run: {course_run.title} (deadline {course_run.deadline:%Y-%m-%d}), "
+                f"{reverse('curriculum:run', args=[course_run.pk])}; its learners: admin → Reports"
+            )
         self.stdout.write(f"  Case studies: {cases.url} (write one at /case-studies/mine/)")
         self.stdout.write("  Questions and answers: /questions/ (ask at /questions/ask/)")
         if glossary is None:
