@@ -16,6 +16,9 @@ address, deadlines and overdue work, who may see a run's learners, and the learn
   in a run of a wider area (their prefecture's, an academy's) staff see their own organisation's
   learners (a prefectural government's staff: their prefecture's). Staff who see them all and
   may add enrolments also enrol.
+- **Who opens and edits runs** (`organisers_for`, `CourseRunPermissionPolicy`): staff with the
+  course run permissions, for the organisers of their organisation scope; staff who see every
+  learning record or every organisation, for any organiser and for academies.
 - **The learner list** costs the same number of queries whatever the number of learners.
 
 This module reads the credentials (standing awards) and the careers app (organisation scope);
@@ -33,6 +36,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
+from wagtail.permission_policies import ModelPermissionPolicy
 
 from core.dates import local
 from curriculum.careers.organisation import scope_for
@@ -288,6 +292,48 @@ def has_any_access(user) -> bool:
         or scope_for(user) is not None
         or CourseRun.objects.filter(facilitators=user).exists()
     )
+
+
+def organisers_for(user):
+    """The organisers whose runs the user may open, edit and close (with the course run
+    permissions): None for every run, academies' included, to staff who see every learning
+    record or every organisation; otherwise the municipalities of their organisation scope — a
+    prefectural government's staff: the prefecture and all its municipalities — and none
+    without a scope."""
+    if user.has_perm(VIEW_ALL_RUNS):
+        return None
+    scope = scope_for(user)
+    if scope is not None and scope.everything:
+        return None
+    if scope is None or scope.municipality is None:
+        return Municipality.objects.none()
+    if scope.prefecture_id is not None:
+        return Municipality.objects.filter(prefecture_id=scope.prefecture_id)
+    return Municipality.objects.filter(pk=scope.municipality.pk)
+
+
+class CourseRunPermissionPolicy(ModelPermissionPolicy):
+    """The model's add/change/delete permissions, and for a given run also the organiser: a
+    prefecture's staff manage their prefecture's runs, not another prefecture's."""
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return self.user_has_any_permission_for_instance(user, [action], instance)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        if not self.user_has_any_permission(user, actions):
+            return False
+        organisers = organisers_for(user)
+        if organisers is None:
+            return True
+        return instance.owner_id is not None and organisers.filter(pk=instance.owner_id).exists()
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not self.user_has_any_permission(user, actions):
+            return CourseRun.objects.none()
+        organisers = organisers_for(user)
+        if organisers is None:
+            return CourseRun.objects.all()
+        return CourseRun.objects.filter(owner__in=organisers)
 
 
 # Joining and enrolling ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +10,9 @@ from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.log_actions import LogFormatter
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.chooser import ChooseResultsView, ChooseView, SnippetChooserViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -111,9 +114,27 @@ class QuizGroup(SnippetViewSetGroup):
 register_snippet(QuizGroup)
 
 
+# Before the viewset below, which would otherwise register the plain model policy.
+register_permission_policy(CourseRun, runs.CourseRunPermissionPolicy(CourseRun))
+
+
+class OnlyTheirRuns:
+    """Wagtail's object views check the model permission; a run of another organiser is not
+    found, as in the listing."""
+
+    def get_object(self, *args, **kwargs):
+        run = super().get_object(*args, **kwargs)
+        if not self.permission_policy.user_has_any_permission_for_instance(
+            self.request.user, ["view", "change", "delete"], run
+        ):
+            raise Http404
+        return run
+
+
 class CourseRunViewSet(SnippetViewSet):
     """Opening, editing and closing runs: the model's own permissions (add/change/delete course
-    run). Following a run's learners is a report (Reports → 開講別の受講状況)."""
+    run), limited to the organisers of the user's organisation scope (`runs.organisers_for`).
+    Following a run's learners is a report (Reports → 開講別の受講状況)."""
 
     model = CourseRun
     icon = "date"
@@ -132,6 +153,16 @@ class CourseRunViewSet(SnippetViewSet):
     list_filter = ["self_enrolment"]
     search_fields = ["title", "owner_name", "owner__name"]
     ordering = ["-starts_on", "title"]
+    edit_view_class = type("EditView", (OnlyTheirRuns, snippet_views.EditView), {})
+    delete_view_class = type("DeleteView", (OnlyTheirRuns, snippet_views.DeleteView), {})
+    usage_view_class = type("UsageView", (OnlyTheirRuns, snippet_views.UsageView), {})
+    history_view_class = type("HistoryView", (OnlyTheirRuns, snippet_views.HistoryView), {})
+    inspect_view_class = type("InspectView", (OnlyTheirRuns, snippet_views.InspectView), {})
+
+    def get_queryset(self, request):
+        return self.permission_policy.instances_user_has_any_permission_for(
+            request.user, ["view", "add", "change", "delete"]
+        )
 
 
 register_snippet(CourseRunViewSet)

@@ -20,7 +20,8 @@ from curriculum import progress as learning
 from curriculum import runs
 from curriculum.credentials.models import OrganisationReporter
 from curriculum.models import Attendance, CourseRun, Enrolment, LessonPage, LiveSession
-from tests.factories import CourseRunFactory, LiveSessionFactory
+from people.models import Municipality
+from tests.factories import CourseRunFactory, LiveSessionFactory, MunicipalityFactory, valid_code
 
 pytestmark = pytest.mark.django_db
 
@@ -394,3 +395,99 @@ def test_a_course_with_runs_is_not_deleted(client, member, prefecture_run, cours
     CourseRun.objects.all().delete()
     as_user(client, admin).post(url)
     assert not type(course).objects.filter(pk=course.pk).exists()
+
+
+RUN_PERMISSIONS = ("add_courserun", "change_courserun", "delete_courserun", "view_courserun")
+
+
+def run_form(course, owner, title="府中町 DX研修 令和8年度"):
+    today = runs.today()
+    return {
+        "course": course.pk,
+        "title": title,
+        "owner": owner.pk,
+        "owner_name": "",
+        "enrolment_opens": f"{today:%Y-%m-%d}",
+        "enrolment_closes": f"{today + timedelta(days=7):%Y-%m-%d}",
+        "starts_on": f"{today:%Y-%m-%d}",
+        "deadline": f"{today + timedelta(days=21):%Y-%m-%d}",
+        "capacity": "",
+        "self_enrolment": "on",
+        "facilitators": "",
+        "sessions-TOTAL_FORMS": "0",
+        "sessions-INITIAL_FORMS": "0",
+        "sessions-MIN_NUM_FORMS": "0",
+        "sessions-MAX_NUM_FORMS": "1000",
+    }
+
+
+def test_a_prefecture_s_staff_open_runs_of_their_prefecture_only(
+    client, member, hiroshima, course, prefecture_run
+):
+    user = staff(
+        member,
+        "ken@example.jp",
+        hiroshima["government"],
+        "view_organisation_report",
+        *RUN_PERMISSIONS,
+    )
+    osaka_government = MunicipalityFactory(
+        prefecture=hiroshima["osaka"],
+        code=valid_code("27000"),
+        name="大阪府",
+        kind=Municipality.Kind.PREFECTURE,
+    )
+    osaka_run = CourseRunFactory(course=course, owner=osaka_government, title="大阪府の研修")
+    academy_run = CourseRunFactory(course=course, owner=None, owner_name="アカデミー", title="全国")
+    as_user(client, user)
+    add = reverse("wagtailsnippets_curriculum_courserun:add")
+    form = BeautifulSoup(client.get(add).content, "html.parser")
+    offered = {
+        o.text.split("（")[0] for o in form.select("select[name=owner] option") if o["value"]
+    }
+    assert offered == {"広島県", "広島市", "中区", "府中町"}
+    # No academy runs for them: the organiser's name is neither shown nor taken.
+    assert [field["type"] for field in form.select("[name=owner_name]")] == ["hidden"]
+    # Another prefecture's organiser is refused, and so is leaving it empty.
+    for owner in (hiroshima["suita"], osaka_government):
+        response = client.post(add, run_form(course, owner))
+        assert response.status_code == 200
+    response = client.post(add, {**run_form(course, hiroshima["fuchu"]), "owner": ""})
+    assert response.status_code == 200
+    posted = {**run_form(course, hiroshima["fuchu"]), "owner_name": "アカデミー"}
+    assert client.post(add, posted).status_code == 302
+    created = CourseRun.objects.get(title="府中町 DX研修 令和8年度")
+    assert (created.owner, created.owner_name, created.created_by) == (hiroshima["fuchu"], "", user)
+    # The listing shows their prefecture's runs; others' runs are not theirs to edit or delete.
+    listing = client.get(reverse("wagtailsnippets_curriculum_courserun:list")).content.decode()
+    assert prefecture_run.title in listing and created.title in listing
+    assert "大阪府の研修" not in listing and "全国" not in listing
+    for other in (osaka_run, academy_run):
+        for view in ("edit", "delete", "history", "usage"):
+            url = reverse(f"wagtailsnippets_curriculum_courserun:{view}", args=[other.pk])
+            assert client.get(url).status_code == 404, (view, other)
+        client.post(reverse("wagtailsnippets_curriculum_courserun:delete", args=[other.pk]))
+        assert CourseRun.objects.filter(pk=other.pk).exists()
+    for view in ("edit", "delete", "history", "usage"):
+        url = reverse(f"wagtailsnippets_curriculum_courserun:{view}", args=[prefecture_run.pk])
+        assert client.get(url).status_code == 200, view
+
+
+def test_a_town_s_staff_open_runs_of_their_town_only(client, member, hiroshima, course):
+    user = staff(
+        member, "town@example.jp", hiroshima["fuchu"], "view_organisation_report", *RUN_PERMISSIONS
+    )
+    assert list(runs.organisers_for(user)) == [hiroshima["fuchu"]]
+    as_user(client, user)
+    add = reverse("wagtailsnippets_curriculum_courserun:add")
+    assert client.post(add, run_form(course, hiroshima["government"])).status_code == 200
+    assert client.post(add, run_form(course, hiroshima["fuchu"])).status_code == 302
+
+
+def test_run_permissions_without_an_organisation_open_no_run(client, member, hiroshima, course):
+    user = staff(member, "loose@example.jp", None, *RUN_PERMISSIONS)
+    assert not runs.organisers_for(user).exists()
+    as_user(client, user)
+    add = reverse("wagtailsnippets_curriculum_courserun:add")
+    assert client.post(add, run_form(course, hiroshima["fuchu"])).status_code == 200
+    assert not CourseRun.objects.exists()

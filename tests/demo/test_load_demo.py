@@ -91,7 +91,7 @@ def load_demo():
 def test_load_demo_builds_the_site_and_is_idempotent(client):
     output = load_demo()
     first = row_counts()
-    assert first["people.User"] == 4 + 4  # the personas and the four peers who answer
+    assert first["people.User"] == 5 + 4  # the personas and the four peers who answer
     assert first["core.Topic"] >= 20
     assert first["sitesearch.SynonymGroup"] >= 20
     assert first["people.Municipality"] == 47 + 1916
@@ -169,6 +169,16 @@ def test_demo_accounts_can_sign_in_and_have_their_roles(client):
     assert moderator.groups.filter(name="Moderators").exists()
     assert moderator.has_perm("wagtailadmin.access_admin")
     assert not User.objects.get(email="learner@example.jp").has_perm("wagtailadmin.access_admin")
+    # The prefecture's training staff open their own prefecture's runs and no one else's.
+    trainer = User.objects.get(email="trainer@example.jp")
+    assert trainer.has_perm("curriculum.add_courserun")
+    assert not trainer.has_perm("curriculum.view_enrolment")
+    hiroshima_run = CourseRun.objects.get(owner__code="340006")
+    assert runs.access(trainer, hiroshima_run).sees_everyone
+    organisers = runs.organisers_for(trainer)
+    assert organisers.filter(code="343021").exists()  # 府中町, a municipality of the prefecture
+    assert not organisers.filter(code="380008").exists()  # 愛媛県
+    assert runs.access(User.objects.get(email="moderator@example.jp"), hiroshima_run) is None
     response = client.post(
         "/accounts/login/", {"login": "learner@example.jp", "password": "cio-demo-2026"}
     )

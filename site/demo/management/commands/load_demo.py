@@ -9,10 +9,11 @@ import os
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from casestudies.demo import load_case_studies
@@ -26,6 +27,7 @@ from curriculum.credentials.demo import (
     load_credentials,
     public_award_url,
 )
+from curriculum.credentials.models import OrganisationReporter
 from curriculum.demo import load_course_run, load_curriculum, load_learning
 from knowledge.demo import load_questions
 from knowledge.importing import load_glossary, summary
@@ -74,6 +76,21 @@ PERSONAS = [
         "label": "モデレーター (moderator)",
     },
     {
+        "key": "trainer",
+        "email": "trainer@example.jp",
+        "display_name": "中村 直子",
+        "municipality": "340006",  # 広島県
+        "department": "総務局 デジタル推進課",
+        "job_title": "研修担当",
+        "expertise": ["talent-development"],
+        "is_public": False,
+        "open_to_questions": False,
+        # Opens the prefecture's course runs and follows their learners (Reports).
+        "groups": ["Training staff"],
+        "reports_for": "340006",
+        "label": "県の研修担当 (training staff)",
+    },
+    {
         "key": "admin",
         "email": "admin@example.jp",
         "display_name": "サイト管理者",
@@ -87,6 +104,29 @@ PERSONAS = [
         "label": "管理者 (admin)",
     },
 ]
+
+
+# A prefecture's or municipality's training staff: they enter the admin, open and edit their
+# organisation's course runs (runs.organisers_for limits them to it), enrol learners and follow
+# their organisation's learning (the organisation reports, scoped by OrganisationReporter).
+TRAINING_STAFF_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    ("curriculum", "add_courserun"),
+    ("curriculum", "change_courserun"),
+    ("curriculum", "delete_courserun"),
+    ("curriculum", "view_courserun"),
+    ("curriculum", "add_enrolment"),
+    ("credentials", "view_organisation_report"),
+]
+
+
+def training_staff_group() -> Group:
+    group, _created = Group.objects.get_or_create(name="Training staff")
+    wanted = Q()
+    for app_label, codename in TRAINING_STAFF_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    group.permissions.add(*Permission.objects.filter(wanted))
+    return group
 
 
 class Command(BaseCommand):
@@ -171,6 +211,7 @@ class Command(BaseCommand):
         municipalities = Municipality.objects.in_bulk(
             [p["municipality"] for p in PERSONAS if p["municipality"]], field_name="code"
         )
+        training_staff_group()
         accounts = []
         for persona in PERSONAS:
             user = User.objects.filter(email=persona["email"]).first()
@@ -188,6 +229,10 @@ class Command(BaseCommand):
                 )
                 for name in persona.get("groups", []):
                     user.groups.add(Group.objects.get(name=name))
+                if persona.get("reports_for"):
+                    OrganisationReporter.objects.create(
+                        user=user, municipality=municipalities[persona["reports_for"]]
+                    )
                 profile = user.profile
                 profile.display_name = persona["display_name"]
                 profile.municipality = municipalities.get(persona["municipality"])
