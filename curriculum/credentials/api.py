@@ -6,14 +6,15 @@ import json
 
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Max
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import condition, require_GET, require_POST
+from django.views.decorators.http import condition, require_GET, require_POST, require_safe
 
-from . import keys, openbadges, status, verification
+from . import badges, keys, openbadges, status, verification
 from .models import CredentialDefinition, SigningKey, StatusPosition
 
 MAX_BODY = 1_000_000
@@ -104,6 +105,36 @@ def status_list(request, number):
 def achievement(request, slug):
     definition = get_object_or_404(CredentialDefinition, slug=slug)
     return _json({"@context": openbadges.CONTEXT, **openbadges.achievement(definition)})
+
+
+# The drawing is an image, not a document: nothing in it may run or load anything.
+BADGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+YEAR = 365 * 24 * 60 * 60
+
+
+@require_safe
+def badge(request, definition_id):
+    """The badge drawn for a credential (badges.py). Its address carries the drawing's version:
+    asked for with the current one, it may be kept for a year; an older address (in a credential
+    signed before a rename) still answers, with today's drawing, for an hour at a time."""
+    definition = get_object_or_404(
+        CredentialDefinition.objects.prefetch_related("competencies"), pk=definition_id
+    )
+    drawing = badges.draw(definition)
+    current = badges.version(drawing)
+    if request.GET.get("v") == current:
+        cache = f"public, max-age={YEAR}, immutable"
+    else:
+        cache = "public, max-age=3600"
+    etag = f'"{current}"'
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        drawing.encode(), content_type="image/svg+xml"
+    )
+    response["ETag"] = etag
+    response["Cache-Control"] = cache
+    response["Content-Security-Policy"] = BADGE_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def pretty(data) -> str:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("credentials/issuer", api.issuer, name="credential_issuer"),
     path("credentials/status/<int:number>", api.status_list, name="credential_status_list"),
     path("credentials/achievements/<slug:slug>", api.achievement, name="credential_achievement"),
+    path("credentials/badges/<int:definition_id>.svg", api.badge, name="credential_badge"),
 ]

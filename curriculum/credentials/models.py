@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, HelpPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.models import Orderable
 
 from core.translation import in_language
 from curriculum.models.competencies import Level
+
+from . import badges
 
 
 @register_setting(icon="site")
@@ -85,7 +87,17 @@ class CredentialDefinition(ClusterableModel):
                 FieldPanel("name_en"),
                 FieldPanel("description_ja"),
                 FieldPanel("description_en"),
-                FieldPanel("image"),
+                FieldPanel(
+                    "image",
+                    help_text=_(
+                        "A square PNG. Without one, a badge drawn from the credential's name is "
+                        "shown (see below)."
+                    ),
+                ),
+                HelpPanel(
+                    template="credentials/admin/badge_preview_panel.html",
+                    heading=_("Drawn badge"),
+                ),
             ],
             heading=_("Credential"),
         ),
@@ -127,6 +139,11 @@ class CredentialDefinition(ClusterableModel):
     @property
     def criteria(self):
         return in_language(self.criteria_ja, self.criteria_en)
+
+    @property
+    def drawn_badge_url(self) -> str:
+        """The address of the badge drawn for it (badges.py), shown when no image is uploaded."""
+        return badges.url(self)
 
 
 class CredentialRule(Orderable):

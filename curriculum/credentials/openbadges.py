@@ -6,11 +6,10 @@ import functools
 import hashlib
 import os
 
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 
-from . import keys, status
+from . import badges, keys, status
 from .models import Award, CredentialDefinition, IssuerSettings
 
 CONTEXT = [
@@ -55,9 +54,12 @@ def issuer_profile() -> dict:
 
 
 def image_url(definition: CredentialDefinition) -> str:
+    """The uploaded badge image, or else the badge drawn for the credential (badges.py). Awards
+    keep the address they were signed with: those issued before drawn badges name the platform's
+    single badge (static/credentials/badge.svg), which stays where it is."""
     if definition.image_id:
         return _absolute(definition.image.get_rendition("fill-400x400").url)
-    return _absolute(static("credentials/badge.svg"))
+    return _absolute(badges.url(definition))
 
 
 @_in_japanese

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 from curriculum.models import Competency, Role
 
 from . import api, keys, proofs, verification
+from . import sharing as share
 from .forms import SharingForm, VerifyForm
-from .models import Award
+from .models import Award, IssuerSettings
 
 
 def _visible_award(request, award_id) -> Award:
@@ -36,9 +37,12 @@ def wallet(request):
     awards = (
         Award.objects.filter(user=request.user)
         .select_related("definition", "definition__image")
-        .prefetch_related("definition__image__renditions")
+        .prefetch_related("definition__image__renditions", "definition__competencies")
         .order_by("-issued_at")
     )
+    issuer = IssuerSettings.load()
+    for each in awards:
+        each.share_links = share.links_for(each, issuer)
     return render(request, "credentials/wallet.html", {"awards": awards})
 
 
@@ -53,6 +57,7 @@ def award(request, award_id):
             "report": report,
             "is_holder": request.user.is_authenticated and request.user.pk == award.user_id,
             "sharing_form": SharingForm(instance=award),
+            "share_links": share.links_for(award),
             "holder_name": _holder_name(award),
         },
     )

@@ -391,6 +391,9 @@ SITE_ROWS = [
     Row("credential_issuer", everyone()),
     Row("credential_status_list", everyone(), args=lambda w: [1]),
     Row("credential_achievement", everyone(), args=lambda w: [w.definition.slug]),
+    # The drawn badge is an image of a public achievement: anyone, any credential that exists.
+    Row("credential_badge", everyone(), args=_pk("definition")),
+    Row("credential_badge", everyone(GONE), args=lambda w: [2**31 - 1], label="unknown"),
     # case studies
     Row("casestudies:mine", members()),
     Row("casestudies:new", members()),
