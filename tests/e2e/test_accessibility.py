@@ -26,6 +26,8 @@ BLOCKING = {"serious", "critical"}
 CURRICULUM = ROOT / "fixtures" / "curriculum" / "demo_curriculum.json"
 LEARNER = "learner@example.jp"
 CONTRIBUTOR = "contributor@example.jp"
+TRAINER = "trainer@example.jp"
+DEMO_RUN = "広島県 CIO補佐官 育成研修 令和8年度"
 
 # Run in the server's environment by `manage.py shell`: a new verified account enrolled in K1,
 # so taking its quiz never spends the demo learner's limited attempts.
@@ -145,6 +147,36 @@ def _signup(page, request):
     page.goto("/accounts/signup/")
 
 
+def _catalogue(page, request):
+    page.goto("/courses/")
+
+
+def _course_run(page, request):
+    page.goto("/learn/")
+    page.get_by_role("main").get_by_role("link", name=DEMO_RUN).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(DEMO_RUN)
+
+
+def _calendar(page, request):
+    page.goto("/learn/calendar/")
+
+
+def _run_learners(page, request):
+    page.goto("/admin/course-runs/")
+    page.get_by_role("link", name=DEMO_RUN).click()
+    expect(page.locator("table.run-learners")).to_be_visible()
+
+
+def _run_completions(page, request):
+    _run_learners(page, request)
+    page.get_by_role("link", name=re.compile("修了者一覧")).click()
+
+
+def _run_enrol(page, request):
+    _run_learners(page, request)
+    page.get_by_role("main").get_by_role("link", name="この開講に受講者を登録").click()
+
+
 PAGES = {
     "home": (None, _home),
     "course": (LEARNER, _course),
@@ -160,6 +192,12 @@ PAGES = {
     "credential": (LEARNER, _credential),
     "verify": (None, _verify),
     "signup": (None, _signup),
+    "catalogue": (None, _catalogue),
+    "course-run": (LEARNER, _course_run),
+    "calendar": (LEARNER, _calendar),
+    "run-learners": (TRAINER, _run_learners),
+    "run-completions": (TRAINER, _run_completions),
+    "run-enrol": (TRAINER, _run_enrol),
 }
 
 
