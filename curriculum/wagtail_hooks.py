@@ -124,9 +124,15 @@ class OnlyTheirRuns:
 
     def get_object(self, *args, **kwargs):
         run = super().get_object(*args, **kwargs)
-        if not self.permission_policy.user_has_any_permission_for_instance(
-            self.request.user, ["view", "change", "delete"], run
-        ):
+        policy, user, actions = (
+            self.permission_policy,
+            self.request.user,
+            ["view", "change", "delete"],
+        )
+        # Without the model permission the view's own check refuses them, as for any snippet.
+        if policy.user_has_any_permission(
+            user, actions
+        ) and not policy.user_has_any_permission_for_instance(user, actions, run):
             raise Http404
         return run
 
