@@ -20,7 +20,8 @@ from tests.e2e.test_admin_journey import named, sign_out
 from tests.e2e.test_official_journey import _answer_quiz
 
 ROOT = Path(__file__).resolve().parents[2]
-COURSE_CODE = "K7"  # フロントヤード改革・サービスデザイン: no prerequisite, the quiz on the last lesson
+# K7 フロントヤード改革・サービスデザイン: no prerequisite, the quiz on its last lesson.
+COURSE_CODE = "K7"
 TRAINER = "trainer@example.jp"  # 広島県 総務局, in the Training staff group
 LEARNER = "learner@example.jp"  # 山田 花子, 広島県 府中町
 LEARNER_NAME = "山田 花子"
