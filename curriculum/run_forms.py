@@ -114,25 +114,26 @@ class CourseRunForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        organisers = Municipality.objects.all()
-        if self.for_user is not None:
-            # curriculum.models imports this form, and runs imports curriculum.models.
-            from curriculum.runs import organisers_for
-
-            scoped = organisers_for(self.for_user)
-            if scoped is not None:
-                # Scoped staff open runs of their own organisation only, never an academy's.
-                organisers = scoped
-                self.fields["owner"].required = True
-                self.fields["owner"].help_text = _(
-                    "Your organisation, or a municipality within it. Its staff with organisation "
-                    "report access see the learners."
-                )
-                # Kept (the model's own check names it) but neither shown nor taken from the post.
-                self.fields["owner_name"].widget = forms.HiddenInput()
-                self.fields["owner_name"].disabled = True
-        self.fields["owner"].queryset = organisers.select_related("prefecture").order_by("code")
+        self.fields["owner"].queryset = Municipality.objects.select_related("prefecture").order_by(
+            "code"
+        )
         self.fields["facilitators"].queryset = get_user_model().objects.filter(is_active=True)
+
+    def limit_organisers(self, organisers) -> None:
+        """The admin's views call this with `runs.organisers_for(user)`: None leaves every
+        organiser and academies; otherwise staff open runs of their own organisation only."""
+        if organisers is None:
+            return
+        owner = self.fields["owner"]
+        owner.queryset = organisers.select_related("prefecture").order_by("code")
+        owner.required = True
+        owner.help_text = _(
+            "Your organisation, or a municipality within it. Its staff with organisation "
+            "report access see the learners."
+        )
+        # Kept (the model's own check names it) but neither shown nor taken from the post.
+        self.fields["owner_name"].widget = forms.HiddenInput()
+        self.fields["owner_name"].disabled = True
 
     def save(self, commit=True):
         if self.instance.pk is None and self.for_user is not None:

@@ -137,6 +137,15 @@ class OnlyTheirRuns:
         return run
 
 
+class OrganisersOfTheirScope:
+    """The run form offers the organisers the user may open runs for."""
+
+    def get_form(self, *args, **kwargs):
+        form = super().get_form(*args, **kwargs)
+        form.limit_organisers(runs.organisers_for(self.request.user))
+        return form
+
+
 class CourseRunViewSet(SnippetViewSet):
     """Opening, editing and closing runs: the model's own permissions (add/change/delete course
     run), limited to the organisers of the user's organisation scope (`runs.organisers_for`).
@@ -159,7 +168,10 @@ class CourseRunViewSet(SnippetViewSet):
     list_filter = ["self_enrolment"]
     search_fields = ["title", "owner_name", "owner__name"]
     ordering = ["-starts_on", "title"]
-    edit_view_class = type("EditView", (OnlyTheirRuns, snippet_views.EditView), {})
+    add_view_class = type("CreateView", (OrganisersOfTheirScope, snippet_views.CreateView), {})
+    edit_view_class = type(
+        "EditView", (OnlyTheirRuns, OrganisersOfTheirScope, snippet_views.EditView), {}
+    )
     delete_view_class = type("DeleteView", (OnlyTheirRuns, snippet_views.DeleteView), {})
     usage_view_class = type("UsageView", (OnlyTheirRuns, snippet_views.UsageView), {})
     history_view_class = type("HistoryView", (OnlyTheirRuns, snippet_views.HistoryView), {})
