@@ -131,9 +131,17 @@ class CourseRunForm(WagtailAdminModelForm):
             "Your organisation, or a municipality within it. Its staff with organisation "
             "report access see the learners."
         )
-        # Kept (the model's own check names it) but neither shown nor taken from the post.
-        self.fields["owner_name"].widget = forms.HiddenInput()
-        self.fields["owner_name"].disabled = True
+        del self.fields["owner_name"]  # an academy's name: not theirs to give
+
+    def add_error(self, field, error):
+        # Without the organiser's name field, the model's "choose or name the organiser" has
+        # nowhere to go; the organiser field, now required, already says it.
+        errors = getattr(error, "error_dict", None)
+        if field is None and errors and "owner_name" not in self.fields:
+            errors.pop("owner_name", None)
+            if not errors:
+                return
+        super().add_error(field, error)
 
     def save(self, commit=True):
         if self.instance.pk is None and self.for_user is not None:
