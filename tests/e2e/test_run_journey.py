@@ -63,11 +63,18 @@ def test_a_prefecture_runs_a_course_and_downloads_who_finished(page, server):
     offered = organiser.locator("option").all_inner_texts()
     assert not any(text.startswith("愛媛県") for text in offered), offered  # only her prefecture
     organiser.select_option(label="広島県（ひろしまけん）")
-    page.get_by_role("textbox", name=named("受付開始日")).fill(f"{today:%Y-%m-%d}")
-    page.get_by_role("textbox", name=named("受付終了日")).fill(f"{deadline:%Y-%m-%d}")
-    page.get_by_role("textbox", name=named("開始日")).fill(f"{today:%Y-%m-%d}")
-    page.get_by_role("textbox", name=named("締切日")).fill(f"{deadline:%Y-%m-%d}")
-    page.get_by_role("spinbutton", name=named("定員")).fill("30")
+    for label, day in (
+        ("受付開始日", today),
+        ("受付終了日", deadline),
+        ("開始日", today),
+        ("締切日", deadline),
+    ):
+        page.get_by_role("textbox", name=named(label)).fill(f"{day:%Y-%m-%d}")
+    # A click elsewhere closes the date pickers, which would otherwise cover Save.
+    capacity = page.get_by_role("spinbutton", name=named("定員"))
+    capacity.click()
+    capacity.fill("30")
+    expect(page.locator(".xdsoft_datetimepicker:visible")).to_have_count(0)
     page.get_by_role("button", name="保存", exact=True).click()
     expect(page.get_by_text(f"'{title}' が作成されました")).to_be_visible()
 
