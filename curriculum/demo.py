@@ -42,6 +42,7 @@ from .models import (
     Role,
     RoleRequirement,
 )
+from .models.pages import DeliveryFormat
 from .progress import complete_lesson, enrol
 
 DEMO_CURRICULUM = Path(settings.BASE_DIR) / "fixtures" / "curriculum" / "demo_curriculum.json"
@@ -146,6 +147,7 @@ def load_course(programme, item: dict, locale_en) -> CoursePage:
             summary=with_source_list(item["summary_ja"]).split("\n\n## 出典")[0],
             objectives=for_readers("\n".join(item["objectives_ja"])),
             estimated_hours=Decimal(str(item["hours"])),
+            delivery_format=item.get("format", DeliveryFormat.SELF_PACED),
             assessment=for_readers(item.get("assessment_ja", "")),
         )
         course.competency_levels = [

@@ -17,7 +17,15 @@ from people.mfa import acting_for_others, privileges_in_force
 
 from . import ics, quizzes, runs, xapi
 from . import progress as learning
-from .models import CoursePage, CourseRun, Enrolment, LessonCompletion, LessonPage, QuizAttempt
+from .models import (
+    CourseCatalogPage,
+    CoursePage,
+    CourseRun,
+    Enrolment,
+    LessonCompletion,
+    LessonPage,
+    QuizAttempt,
+)
 
 
 def _readable(queryset, request, page_id):
@@ -75,8 +83,11 @@ def complete_lesson(request, page_id):
 
 @login_required
 def dashboard(request):
-    """My learning: every enrolled course with its progress and where to go next, recent
-    completions, and courses for the role the learner is working towards."""
+    """My learning, the learner's home: where to pick up, what is due and when, every enrolled
+    course with its progress, live sessions, recent completions and courses for the role the
+    learner is working towards. The credentials nearly earned and the answers to the learner's
+    questions come from template tags of their apps (this app does not import them). The number
+    of queries does not grow with the number of enrolments."""
     enrolments = list(
         Enrolment.objects.filter(user=request.user)
         .select_related("course", "last_lesson", "run")
@@ -125,17 +136,51 @@ def dashboard(request):
     for completion in recent:
         completion.local_lesson = local[completion.lesson_id]
     recommended = [local[course.pk] for course in recommended]
+    in_progress = [e for e in enrolments if not e.is_completed]
     return render(
         request,
         "curriculum/dashboard.html",
         {
             "enrolments": enrolments,
+            "carry_on": _carry_on(request.user, in_progress),
+            "due": [e for e in in_progress if e.deadline is not None],
+            "counts": {
+                "in_progress": len(in_progress),
+                "completed": len(enrolments) - len(in_progress),
+                "overdue": sum(1 for e in in_progress if e.overdue),
+            },
+            "catalogue": CourseCatalogPage.objects.live()
+            .filter(locale=Locale.get_active())
+            .first(),
             "recent": recent,
             "recommended": recommended,
             "target_role": target_role,
             "sessions": runs.upcoming_sessions(request.user, limit=5),
         },
     )
+
+
+def _carry_on(user, in_progress):
+    """The unfinished course the learner worked on last (one they have started, if any) and the
+    lesson to open: the one they last opened, unless they finished it, then the first one not
+    done. None when nothing is left to do."""
+    if not in_progress:
+        return None
+    # A course the learner has opened a lesson of comes before one only enrolled in.
+    enrolment = max(
+        in_progress, key=lambda e: (e.last_lesson_id is not None, e.last_activity_at, e.pk)
+    )
+    resume, following = enrolment.resume, enrolment.next_lesson
+    lesson = following
+    if resume is not None:
+        # Completions are recorded against the default-language lesson (last_lesson). Asked
+        # whenever there is one, so that the page's queries do not depend on the answer.
+        finished = LessonCompletion.objects.filter(
+            user=user, lesson_id=enrolment.last_lesson_id
+        ).exists()
+        if not finished:
+            lesson = resume
+    return {"enrolment": enrolment, "lesson": lesson, "started": resume is not None}
 
 
 # Course runs ---------------------------------------------------------------------------------

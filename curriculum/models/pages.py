@@ -1,8 +1,11 @@
 """The curriculum as pages: catalogue → programme → course → module → lesson, each type allowed
 only under its parent, so the tree an admin builds is always one the learner side can read."""
 
+from __future__ import annotations
+
 from django import forms
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -11,11 +14,12 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from core.dates import local
 from core.forms import PageForm
 from curriculum.blocks import LessonStreamBlock
 from curriculum.page_forms import CoursePageForm
 
-from .competencies import Competency, Level
+from .competencies import Competency, Level, Role
 from .progress import LessonCompletion
 
 
@@ -37,8 +41,14 @@ class CourseCatalogPage(Page):
         verbose_name = _("course catalogue")
 
     def get_context(self, request, *args, **kwargs):
+        """Programmes with their courses in order; filtered by role, competency or format (GET
+        parameters of a plain form), a flat list instead. The same number of queries whatever
+        the number of courses: the roles, competency levels and topics are prefetched and the
+        open runs fetched for all the courses at once."""
         context = super().get_context(request, *args, **kwargs)
-        programmes = ProgrammePage.objects.child_of(self).live().public().order_by("path")
+        programmes = list(ProgrammePage.objects.child_of(self).live().public().order_by("path"))
+        by_path = {programme.path: programme for programme in programmes}
+        filters = CatalogueFilters.from_query(request.GET)
         courses = (
             CoursePage.objects.descendant_of(self)
             .live()
@@ -46,14 +56,98 @@ class CourseCatalogPage(Page):
             .order_by("path")
             .prefetch_related("target_roles", "competency_levels__competency", "topics")
         )
+        courses = [
+            course
+            for course in filters.apply(courses)
+            if course.path[: -CoursePage.steplen] in by_path
+        ]
+        open_runs = _open_runs(courses)
         by_programme: dict[str, list] = {}
         for course in courses:
             parent_path = course.path[: -CoursePage.steplen]
+            course.programme = by_path[parent_path]
+            course.open_run = open_runs.get(course.translation_key)
             by_programme.setdefault(parent_path, []).append(course)
         context["programmes"] = [
             (programme, by_programme.get(programme.path, [])) for programme in programmes
         ]
+        context["courses"] = courses
+        context["filters"] = filters
+        context["roles"] = list(Role.objects.all())
+        context["competencies"] = list(Competency.objects.all())
+        context["formats"] = DeliveryFormat.choices
         return context
+
+
+def _open_runs(courses) -> dict:
+    """The run of each course open for enrolment today (the one closing first), by the course's
+    translation key: runs belong to the default-language course, the catalogue may be a
+    translation. One query for all the courses. "Open" as `curriculum.runs.is_open` says it
+    (self-enrolment on, today within the window), written as a filter: the pages do not import
+    the runs module, which reads the careers app."""
+    from .runs import CourseRun
+
+    if not courses:
+        return {}
+    today = local(timezone.now()).date()
+    found: dict = {}
+    candidates = (
+        CourseRun.objects.filter(
+            course__translation_key__in={course.translation_key for course in courses},
+            self_enrolment=True,
+            enrolment_opens__lte=today,
+            enrolment_closes__gte=today,
+        )
+        .annotate(course_key=models.F("course__translation_key"))
+        .order_by("enrolment_closes", "pk")
+    )
+    for run in candidates:
+        found.setdefault(run.course_key, run)
+    return found
+
+
+class CatalogueFilters:
+    """The catalogue's filters from the query string. A value that is not a number (or not a
+    format) is ignored, never an error: addresses get shared, shortened and mistyped."""
+
+    def __init__(self, role: int | None = None, competency: int | None = None, fmt: str = ""):
+        self.role = role
+        self.competency = competency
+        self.format = fmt
+
+    @staticmethod
+    def _id(value) -> int | None:
+        value = (value or "").strip()
+        if value.isascii() and value.isdigit() and 0 < int(value) < 2**31:
+            return int(value)
+        return None
+
+    @classmethod
+    def from_query(cls, query) -> CatalogueFilters:
+        fmt = query.get("format", "")
+        return cls(
+            role=cls._id(query.get("role")),
+            competency=cls._id(query.get("competency")),
+            fmt=fmt if fmt in DeliveryFormat.values else "",
+        )
+
+    @property
+    def count(self) -> int:
+        """How many filters are on (the folded panel's summary says it)."""
+        return sum(1 for value in (self.role, self.competency, self.format) if value)
+
+    @property
+    def active(self) -> bool:
+        return self.count > 0
+
+    def apply(self, courses):
+        if self.role:
+            courses = courses.filter(target_roles=self.role)
+        if self.competency:
+            courses = courses.filter(competency_levels__competency=self.competency)
+        if self.format:
+            courses = courses.filter(delivery_format=self.format)
+        return courses
 
 
 class ProgrammePage(Page):
@@ -85,6 +179,14 @@ class ProgrammePage(Page):
         return context
 
 
+class DeliveryFormat(models.TextChoices):
+    """How a course is taught: learners filter the catalogue by it."""
+
+    SELF_PACED = "self_paced", _("Self-paced online")
+    BLENDED = "blended", _("Online with live sessions")
+    IN_PERSON = "in_person", _("In-person training")
+
+
 class CoursePage(Page):
     code = models.CharField(_("code"), max_length=12, blank=True, help_text=_("e.g. K4"))
     summary = models.TextField(_("summary"))
@@ -97,6 +199,13 @@ class CoursePage(Page):
     )
     assessment = models.TextField(
         _("assessment"), blank=True, help_text=_("How learning is shown, e.g. a review sheet.")
+    )
+    delivery_format = models.CharField(
+        _("format"),
+        max_length=12,
+        choices=DeliveryFormat.choices,
+        default=DeliveryFormat.SELF_PACED,
+        help_text=_("How the course is taught; learners filter the catalogue by it."),
     )
     target_roles = ParentalManyToManyField(
         "curriculum.Role", blank=True, related_name="courses", verbose_name=_("target roles")
@@ -121,6 +230,7 @@ class CoursePage(Page):
         MultiFieldPanel(
             [
                 FieldPanel("estimated_hours"),
+                FieldPanel("delivery_format"),
                 FieldPanel("target_roles", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("topics", widget=forms.CheckboxSelectMultiple),
                 FieldPanel("prerequisites", widget=forms.CheckboxSelectMultiple),
