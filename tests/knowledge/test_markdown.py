@@ -115,6 +115,7 @@ def test_the_question_page_shows_every_payload_defused(client, home_page, db):
     response = client.get(question.get_absolute_url())
     assert response.status_code == 200
     own = {static(name) for name in (
-        "js/municipality-filter.js", "knowledge/votes.js", "casestudies/markdown-preview.js"
+        "js/municipality-filter.js", "js/menu.js", "js/filter-panel.js", "knowledge/votes.js",
+        "casestudies/markdown-preview.js",
     )}  # fmt: skip
     assert dangers(response.content.decode(), own_scripts=own) == []
