@@ -38,7 +38,8 @@ RATE_LIMITS = ACCOUNTS["rate_limits"]
 
 MESSAGE = re.compile(r'class="message message--(\w+)">(.*?)</li>', re.S)
 QUESTION_URL = re.compile(r"/questions/(\d+)/$")
-ANSWER_URL = re.compile(r"/questions/(\d+)/#answer-(\d+)$")
+# The page of the thread that holds the answer: ?page=N when it is not the first (threads.py).
+ANSWER_URL = re.compile(r"/questions/(\d+)/(?:\?[^#]*)?#answer-(\d+)$")
 ATTEMPT_URL = re.compile(r"/learn/attempts/(\d+)/$")
 ANSWER_ARTICLE = re.compile(r'<article id="answer-(\d+)"')
 TOPIC_CHOICE = re.compile(r'name="topics" value="(\d+)"')

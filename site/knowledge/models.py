@@ -301,7 +301,10 @@ class Answer(Post):
         return _("Answer to “%(title)s”") % {"title": self.question.title}
 
     def get_absolute_url(self):
-        return f"{self.question.get_absolute_url()}#answer-{self.pk}"
+        """The answer's permanent address: it redirects to the page of the thread that holds the
+        answer when followed (knowledge/threads.py), so it costs no query here and stays right
+        in e-mails, lists and credentials however the thread's order changes."""
+        return reverse("knowledge:answer_link", args=[self.pk])
 
     @property
     def title(self):
@@ -342,7 +345,8 @@ class Comment(models.Model):
         return self.body[:60]
 
     def get_absolute_url(self):
-        return f"{self.thread.get_absolute_url()}#comment-{self.pk}"
+        """Permanent, as an answer's: it redirects to where the comment is in view."""
+        return reverse("knowledge:comment_link", args=[self.pk])
 
     @property
     def thread(self) -> Question:

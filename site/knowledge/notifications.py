@@ -80,7 +80,8 @@ def peers_for(question: Question, limit=MAX_ROUTED):
     )
     for user_id, n in accepted:
         counts[user_id][1] = n
-    in_thread = set(question.answers.values_list("author_id", flat=True))
+    # Each answerer once, not a row per answer: a thread may have a thousand.
+    in_thread = set(question.answers.order_by().values_list("author_id", flat=True).distinct())
     ranked = sorted(
         (pk for pk in counts if pk != question.author_id and pk not in in_thread),
         key=lambda pk: (-counts[pk][0], -counts[pk][1], pk),
@@ -230,8 +231,11 @@ def describe(note: Notification) -> str:
 
 
 def target_url(note: Notification) -> str:
-    url = reverse("knowledge:question", args=[note.question_id])
-    return f"{url}#answer-{note.answer_id}" if note.answer_id else url
+    """Where a notification leads: its answer's permanent address (which finds the answer's page
+    in the thread when followed, however long after the e-mail) or its question."""
+    if note.answer_id:
+        return reverse("knowledge:answer_link", args=[note.answer_id])
+    return reverse("knowledge:question", args=[note.question_id])
 
 
 def unread_count(user) -> int:

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +28,7 @@ from core.redirects import redirect_back
 from core.slugs import is_slug
 from people.mfa import acting_for_others
 
-from . import diffs, identity, notifications, posting, schema
+from . import diffs, identity, notifications, posting, schema, threads
 from .forms import (
     AnswerForm,
     CloseForm,
@@ -144,28 +144,51 @@ def _visible_question(request, pk) -> Question:
 
 
 def _comments_prefetch(viewer):
+    # The first comments of each answer of the page only: one windowed query for them all.
     comments = Comment.objects.visible_to(viewer).select_related(*AUTHOR_RELATED)
-    return Prefetch("comments", queryset=comments, to_attr="shown_comments")
+    return Prefetch(
+        "comments", queryset=comments[: threads.COMMENTS_RENDERED], to_attr="shown_comments"
+    )
 
 
-def question_detail(request, pk, answer_form=None, comment_form=None, commented=None):
-    """The question page. A refused answer or comment comes back here bound to its form, so the
-    member sees why and keeps what they wrote; `commented` is the commented post's (kind, pk)."""
+def _comment_counts(viewer, question, answers) -> dict[tuple[str, int], int]:
+    """How many comments the reader may see on the question and on each answer: one query."""
+    rows = (
+        Comment.objects.visible_to(viewer)
+        .filter(Q(question=question) | Q(answer__in=[a.pk for a in answers]))
+        .values("question_id", "answer_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {
+        ("question", r["question_id"]) if r["question_id"] else ("answer", r["answer_id"]): r["n"]
+        for r in rows
+    }
+
+
+def question_detail(request, pk, answer_form=None, comment_form=None, commented=None, page=None):
+    """The question page: the question, then one page of its answers (threads.py says how they
+    are ordered, paged and linked to, and how comments fold). A refused answer or comment comes
+    back here bound to its form, so the member sees why and keeps what they wrote; `commented`
+    is the commented post's (kind, pk) and `page` the page that holds it."""
     question = _visible_question(request, pk)
     viewer = request.user
     moderator = posting.is_moderator(viewer)
-    answers = list(
-        Answer.objects.visible_to(viewer)
-        .filter(question=question)
+    sort = threads.sort_of(request.GET.get("sort"))
+    paginator = Paginator(
+        threads.ordered_answers(question, viewer, sort)
         .select_related(*AUTHOR_RELATED, "source")
-        .prefetch_related(_comments_prefetch(viewer))
-        .order_by("-score", "created_at", "pk")
+        .prefetch_related(_comments_prefetch(viewer)),
+        threads.answers_per_page(),
     )
-    # The accepted answer first, then by score.
-    answers.sort(key=lambda a: a.pk != question.accepted_answer_id)
+    page_obj = _page(paginator, page or request.GET.get("page"))
+    answers = list(page_obj.object_list)
     question_comments = list(
-        Comment.objects.visible_to(viewer).filter(question=question).select_related(*AUTHOR_RELATED)
+        Comment.objects.visible_to(viewer)
+        .filter(question=question)
+        .select_related(*AUTHOR_RELATED)[: threads.COMMENTS_RENDERED]
     )
+    comment_counts = _comment_counts(viewer, question, answers)
     for a in answers:
         a.question = question  # the thread is known: no query per answer for it
     # The question's and answers' Markdown, rendered once per text and fetched in one round trip.
@@ -194,13 +217,21 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
             roles=roles,
         )
 
+    def comments_of(kind, post, comments):
+        return threads.comment_block(
+            [{"comment": c, "byline": by(c)} for c in comments],
+            comment_counts.get((kind, post.pk), 0),
+            kind,
+            post.pk,
+        )
+
     answer_rows = [
         {
             "answer": a,
             "byline": by(a),
             "my_vote": my_votes.get(("answer", a.pk), 0),
             "can_edit": posting.can_edit(viewer, a, question=question, suspended=suspended),
-            "comments": [{"comment": c, "byline": by(c)} for c in a.shown_comments],
+            "comments": comments_of("answer", a, a.shown_comments),
         }
         for a in answers
     ]
@@ -216,6 +247,8 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
             for peer in notifications.peers_for(question)
             if getattr(peer, "profile", None) and peer.profile.is_public
         ]
+    # The structured data describes the question, not a page of it: on the first page only.
+    json_ld = schema.qa_page(question, request) if page_obj.number == 1 else ""
     return render(
         request,
         "knowledge/question_detail.html",
@@ -224,8 +257,17 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
             "topics": list(question.topics.all()),
             "byline": by(question),
             "my_vote": my_votes.get(("question", question.pk), 0),
-            "question_comments": [{"comment": c, "byline": by(c)} for c in question_comments],
+            "question_comments": comments_of("question", question, question_comments),
             "answer_rows": answer_rows,
+            "page_obj": page_obj,
+            "answer_total": paginator.count,
+            "sort": sort,
+            "sorts": [
+                ("votes", _("Highest score")),
+                ("oldest", _("Oldest first")),
+                ("newest", _("Newest first")),
+            ],
+            "querystring": urlencode({"sort": sort}) if sort != threads.DEFAULT_SORT else "",
             "can_edit": posting.can_edit(viewer, question, suspended=suspended),
             "can_accept": posting.can_accept(viewer, question) and not question.is_locked,
             "can_close": posting.can_close(viewer, question) and not question.is_closed,
@@ -237,9 +279,78 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
             "commented_pk": commented[1] if commented else None,
             "subscribed": subscribed,
             "peers": peers,
-            "json_ld": schema.qa_page(question, answers, request),
+            "json_ld": json_ld,
         },
     )
+
+
+def post_comments(request, kind, pk):
+    """Every comment of one post, in pages: where "Show N more comments" leads when a post has
+    more than the thread shows (threads.py)."""
+    post, question = _post(request, kind, pk)
+    viewer = request.user
+    moderator = posting.is_moderator(viewer)
+    comments = (
+        Comment.objects.visible_to(viewer)
+        .filter(**{kind: post})
+        .select_related(*AUTHOR_RELATED)
+        .order_by("created_at", "pk")
+    )
+    page_obj = _page(Paginator(comments, threads.COMMENTS_PER_PAGE), request.GET.get("page"))
+    shown = list(page_obj.object_list)
+    roles = identity.roles_of(c.author_id for c in shown)
+    rows = [
+        {
+            "comment": c,
+            "byline": identity.byline(c, question, viewer, is_moderator=moderator, roles=roles),
+        }
+        for c in shown
+    ]
+    return render(
+        request,
+        "knowledge/comments.html",
+        {
+            "post": post,
+            "kind": kind,
+            "question": question,
+            "comments": threads.CommentBlock(shown=rows, total=page_obj.paginator.count),
+            "page_obj": page_obj,
+            "comment_form": CommentForm(),
+        },
+    )
+
+
+def answer_link(request, pk):
+    """An answer's permanent address: to the page of its thread that holds it now, for this
+    reader; to its question when the reader may see the question but not the answer."""
+    reply = Answer.objects.visible_to(request.user).filter(pk=pk).first()
+    question_id = (
+        reply.question_id
+        if reply
+        else Answer.objects.filter(pk=pk).values_list("question_id", flat=True).first()
+    )
+    if question_id is None:
+        raise Http404
+    question = _visible_question(request, question_id)
+    if reply is None:
+        return redirect(question)
+    reply.question = question
+    return redirect(threads.answer_url(reply, request.user))
+
+
+def comment_link(request, pk):
+    """A comment's permanent address: to where it is in view (threads.comment_url)."""
+    note = get_object_or_404(
+        Comment.objects.visible_to(request.user).select_related("question", "answer__question"),
+        pk=pk,
+    )
+    if not Question.objects.visible_to(request.user).filter(pk=note.thread.pk).exists():
+        raise Http404
+    if note.answer_id and not (
+        Answer.objects.visible_to(request.user).filter(pk=note.answer_id).exists()
+    ):
+        raise Http404
+    return redirect(threads.comment_url(note, request.user))
 
 
 def _back(request, fallback) -> HttpResponseRedirect:
@@ -366,7 +477,9 @@ def post_answer(request, pk):
     try:
         with idempotency.once(request) as done:
             reply = posting.answer(request.user, question, body=form.cleaned_data["body"])
-            done(reply.get_absolute_url())
+            reply.question = question
+            landing = threads.answer_url(reply, request.user)
+            done(landing)
     except idempotency.AlreadySubmitted as repeat:
         return redirect(repeat.url)
     except (PermissionDenied, posting.RateLimited) as error:
@@ -376,7 +489,7 @@ def post_answer(request, pk):
         messages.success(request, _("Your answer is posted."))
     else:
         messages.info(request, _("Your answer will be public once a moderator has checked it."))
-    return redirect(reply.get_absolute_url())
+    return redirect(landing)
 
 
 def _post(request, kind, pk):
@@ -411,7 +524,8 @@ def vote(request, kind, pk):
         return _refused(request, error, post.get_absolute_url())
     if _wants_json(request):
         return JsonResponse({"score": outcome.score, "vote": outcome.value})
-    return redirect(post.get_absolute_url())
+    post.score = outcome.score  # the answer may have moved to another page
+    return redirect(threads.thread_url(post, request.user))
 
 
 @login_required
@@ -428,7 +542,8 @@ def accept(request, pk):
     messages.success(
         request, _("Answer accepted.") if accepted else _("The answer is no longer accepted.")
     )
-    return redirect(reply.get_absolute_url())
+    reply.question.accepted_answer_id = reply.pk if accepted else None
+    return redirect(threads.answer_url(reply, request.user))
 
 
 @login_required
@@ -436,24 +551,33 @@ def accept(request, pk):
 def post_comment(request, kind, pk):
     post, question = _post(request, kind, pk)
     form = CommentForm(request.POST)
+
+    def shown_again():
+        # With the reason, on the page of the thread that holds the post.
+        page = threads.page_of(post, request.user) if kind == "answer" else None
+        return question_detail(
+            request, question.pk, comment_form=form, commented=(kind, post.pk), page=page
+        )
+
     if not form.is_valid():
-        return question_detail(request, question.pk, comment_form=form, commented=(kind, post.pk))
+        return shown_again()
     try:
         with idempotency.once(request) as done:
             note = posting.comment(request.user, post, body=form.cleaned_data["body"])
-            done(note.get_absolute_url())
+            landing = threads.comment_url(note, request.user)
+            done(landing)
     except idempotency.AlreadySubmitted as repeat:
         return redirect(repeat.url)
     except (PermissionDenied, posting.RateLimited) as error:
         if _wants_json(request):
             return _refused(request, error, post.get_absolute_url())
         form.add_error(None, _refusal_text(error))
-        page = question_detail(request, question.pk, comment_form=form, commented=(kind, post.pk))
-        page.status_code = 429 if isinstance(error, posting.RateLimited) else 403
-        return page
+        shown = shown_again()
+        shown.status_code = 429 if isinstance(error, posting.RateLimited) else 403
+        return shown
     if note.visibility != Visibility.PUBLISHED:
         messages.info(request, _("Your comment will be public once a moderator has checked it."))
-    return redirect(note.get_absolute_url())
+    return redirect(landing)
 
 
 @login_required
@@ -480,7 +604,7 @@ def edit(request, kind, pk):
                 request.user, post, body=data["body"], summary=data["summary"], **extra
             )
             messages.success(request, _("Saved.") if changed else _("Nothing was changed."))
-            return redirect(post.get_absolute_url())
+            return redirect(threads.thread_url(post, request.user))
     return render(
         request,
         "knowledge/edit.html",
@@ -580,13 +704,14 @@ def flag(request, kind, pk):
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["note"],
                 )
-                done(target.get_absolute_url())
+                landing = threads.thread_url(target, request.user)
+                done(landing)
         except idempotency.AlreadySubmitted as repeat:
             return redirect(repeat.url)
         except (PermissionDenied, posting.RateLimited) as error:
             return _refused(request, error, target.get_absolute_url())
         messages.success(request, _("Thank you. A moderator will look at it."))
-        return redirect(target.get_absolute_url())
+        return redirect(landing)
     return render(request, "knowledge/flag.html", {"form": form, "target": target, "kind": kind})
 
 
@@ -648,6 +773,9 @@ def open_notification(request, pk):
     note = get_object_or_404(Notification, pk=pk, recipient=request.user)
     if note.read_at is None:
         Notification.objects.filter(pk=note.pk).update(read_at=timezone.now())
+    # Straight to the page of the thread that holds the answer, as this reader sees it now.
+    if note.answer_id:
+        return answer_link(request, note.answer_id)
     return redirect(notifications.target_url(note))
 
 

@@ -118,7 +118,9 @@ def test_ask_answer_accept_notify_and_vote(page, browser, server):
             if f"「{title}」へのあなたの回答が採用されました" in body
         ]
         assert len(accepted_mail) == 1, server.mail_to("contributor@example.jp")
-        assert f"{question_url}#{answer_id}" in accepted_mail[0]
+        # The answer's permanent address: it finds the answer's page of the thread when opened.
+        permalink = f"/questions/answers/{answer_id.removeprefix('answer-')}/"
+        assert permalink in accepted_mail[0]
         assert contributor.js_errors == []
 
     # --- a third peer finds the answer useful: the score moves without and after a reload ----

@@ -188,7 +188,8 @@ def test_the_queue_shows_pending_posts_with_who_wrote_them(mod_client, newcomer,
     assert "asked anonymously" in html
     assert "A held answer" in html and "A held note" in html
     assert anonymous.get_absolute_url() in html
-    assert published.get_absolute_url() in html
+    # The held answer and comment by their permanent addresses (they find their page when opened).
+    assert reply.get_absolute_url() in html and note.get_absolute_url() in html
     pending = [item.post for item in response.context["pending"]]
     assert pending == [anonymous, reply, note]  # oldest first
 

@@ -113,6 +113,7 @@ PAGE_NAMES = [
     "questions_topic",
     "question_detail",
     "question_detail_as_asker",
+    "answer_comments",
     "question_feed",
     "topic_feed",
     "inbox",
@@ -166,6 +167,21 @@ def _people() -> dict[str, User]:
     }
     users = User.objects.in_bulk(list(emails.values()), field_name="email")
     return {key: users[email] for key, email in emails.items()}
+
+
+def _commented_answer() -> Answer:
+    """A demo answer with comments: its page of comments is measured, and grows."""
+    published = Visibility.PUBLISHED
+    return (
+        Comment.objects.filter(
+            visibility=published,
+            answer__visibility=published,
+            answer__question__visibility=published,
+        )
+        .order_by("pk")
+        .first()
+        .answer
+    )
 
 
 def _pages(people) -> dict[str, Page_]:
@@ -237,6 +253,9 @@ def _pages(people) -> dict[str, Page_]:
         "questions_topic": Page_(f"/questions/?topic={topic.slug}", "learner"),
         "question_detail": Page_(f"/questions/{question.pk}/"),
         "question_detail_as_asker": Page_(f"/questions/{question.pk}/", "learner"),
+        "answer_comments": Page_(
+            f"/questions/answer/{_commented_answer().pk}/comments/", "learner"
+        ),
         "question_feed": Page_("/questions/feed/"),
         "topic_feed": Page_(f"/questions/topics/{topic.slug}/feed/"),
         "inbox": Page_("/questions/inbox/", "learner"),
@@ -285,6 +304,12 @@ def _grow(people, question_pk: int) -> None:
             question=question, author_id=author_id, body="同感です。", created_at=now
         )
     Vote.objects.bulk_create([Vote(user_id=v, question=question, value=1) for v in member_ids[:8]])
+    # The measured page of comments: many more comments, by more members.
+    Comment.objects.bulk_create(
+        Comment(answer=_commented_answer(), author_id=author_id, body="参考になります。",
+                created_at=now)
+        for author_id in member_ids[:12]
+    )  # fmt: skip
     question.answer_count = question.answers.filter(visibility=Visibility.PUBLISHED).count()
     question.save(update_fields=["answer_count"])
 

@@ -583,6 +583,18 @@ SITE_ROWS = [
         },
         state=_answer_state,
     ),
+    # Permanent addresses: to the page of the thread that holds the post. A hidden answer's leads
+    # to its question, but for those who may see it; a hidden answer's comments are no one's.
+    Row("knowledge:answer_link", everyone(MOVED), args=_pk("answer")),
+    Row("knowledge:answer_link", everyone(MOVED), args=_pk("hidden_answer"), label="hidden"),
+    Row("knowledge:comment_link", everyone(MOVED), args=_pk("comment")),
+    Row("knowledge:comments", everyone(), args=lambda w: ["answer", w.answer.pk]),
+    Row(
+        "knowledge:comments",
+        everyone(GONE, moderator=OK, superuser=OK),
+        args=lambda w: ["answer", w.hidden_answer.pk],
+        label="hidden",
+    ),
     Row("knowledge:revisions", everyone(), args=lambda w: ["question", w.question.pk]),
     Row(
         "knowledge:revisions",

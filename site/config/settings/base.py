@@ -160,6 +160,9 @@ else:
 # Seconds an anonymous page stays in the page cache (core/caching.py); 0 switches it off. On by
 # default only with Redis: every process must see the same content generation.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+# Answers on one page of a question (knowledge/threads.py): a long thread comes in pages of this
+# many, the accepted answer first on the first page.
+KNOWLEDGE_ANSWERS_PER_PAGE = env.int("KNOWLEDGE_ANSWERS_PER_PAGE", default=20)
 
 AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
