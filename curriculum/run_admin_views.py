@@ -21,7 +21,6 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -183,7 +182,7 @@ def completions(request, run_id):
             "list": found,
             "municipality": municipality,
             "within": granted.within,
-            "printed_on": local(timezone.now()).date(),
+            "printed_on": runs.today(),
         },
     )
 

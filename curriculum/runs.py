@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from core.dates import local
+from core.dates import today
 from curriculum.careers.organisation import scope_for
 from curriculum.credentials.models import Award, CredentialRule
 from people.models import Municipality, Prefecture
@@ -107,11 +107,6 @@ class NotAllowed(RunError):
 
 
 # Dates ----------------------------------------------------------------------------------------
-
-
-def today() -> date:
-    """The calendar day in Japan, whatever the server's clock."""
-    return local(timezone.now()).date()
 
 
 def deadline_for(enrolment: Enrolment) -> date | None:

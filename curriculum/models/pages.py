@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django import forms
 from django.db import models
-from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -14,13 +13,14 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
-from core.dates import local
+from core.dates import today
 from core.forms import PageForm
 from curriculum.blocks import LessonStreamBlock
 from curriculum.page_forms import CoursePageForm
 
 from .competencies import Competency, Level, Role
 from .progress import LessonCompletion
+from .runs import CourseRun
 
 
 class CourseCatalogPage(Page):
@@ -85,18 +85,15 @@ def _open_runs(courses) -> dict:
     translation. One query for all the courses. "Open" as `curriculum.runs.is_open` says it
     (self-enrolment on, today within the window), written as a filter: the pages do not import
     the runs module, which reads the careers app."""
-    from .runs import CourseRun
-
     if not courses:
         return {}
-    today = local(timezone.now()).date()
     found: dict = {}
     candidates = (
         CourseRun.objects.filter(
             course__translation_key__in={course.translation_key for course in courses},
             self_enrolment=True,
-            enrolment_opens__lte=today,
-            enrolment_closes__gte=today,
+            enrolment_opens__lte=today(),
+            enrolment_closes__gte=today(),
         )
         .annotate(course_key=models.F("course__translation_key"))
         .order_by("enrolment_closes", "pk")

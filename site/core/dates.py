@@ -4,7 +4,7 @@ its evidence text forever. Machine-readable timestamps stay ISO 8601 with their 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 
@@ -12,6 +12,11 @@ from django.utils import timezone
 def local(value: datetime) -> datetime:
     """An aware datetime in the site's time zone (settings.TIME_ZONE), not the active one."""
     return timezone.localtime(value, timezone.get_default_timezone())
+
+
+def today() -> date:
+    """The calendar day in the site's time zone (Japan), whatever the server's clock."""
+    return local(timezone.now()).date()
 
 
 def local_date(value: datetime) -> str:
