@@ -10,11 +10,12 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Loaded once the apps are ready: counters imports its model, downloads Wagtail's admin.
-        from . import caching, counters, downloads, media, text
+        from . import caching, counters, downloads, generations, media, text
 
         counters.refuse_per_process_store_in_production()
         counters.route_allauth_counters()
         caching.connect_signals()
+        generations.connect_page_signals()
         downloads.protect_wagtail_exports()
         pre_save.connect(text.clean_stored_text, dispatch_uid="core.text.clean_stored_text")
         pre_save.connect(

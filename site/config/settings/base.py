@@ -160,6 +160,10 @@ else:
 # Seconds an anonymous page stays in the page cache (core/caching.py); 0 switches it off. On by
 # default only with Redis: every process must see the same content generation.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300 if REDIS_URL else 0)
+# What every reader of one course or page sees, cached under that content's own generation
+# (core/generations.py). Needs a cache every process shares: on by default only with Redis (the
+# development server and the tests, one process each, switch it on too).
+GENERATION_CACHE = env.bool("GENERATION_CACHE", default=bool(REDIS_URL))
 # Answers on one page of a question (knowledge/threads.py): a long thread comes in pages of this
 # many, the accepted answer first on the first page.
 KNOWLEDGE_ANSWERS_PER_PAGE = env.int("KNOWLEDGE_ANSWERS_PER_PAGE", default=20)

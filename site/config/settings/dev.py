@@ -10,6 +10,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 # MFA_REQUIRED_FOR_STAFF=true to try the enforcement locally.
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=False)
 
+# The development server is one process, so its memory cache is shared by every request.
+GENERATION_CACHE = env.bool("GENERATION_CACHE", default=True)
+
 # WhiteNoise serves straight from the app folders, so there is nothing to collect in development.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -19,6 +19,9 @@ CACHES = {
 # Other tests measure uncached rendering (query budgets); tests/performance/test_caching.py turns
 # the anonymous page cache on.
 PAGE_CACHE_SECONDS = 0
+# Values cached under a course's or page's own generation (core/generations.py) are on, as in
+# production: every test starts with an empty cache (tests/conftest.py).
+GENERATION_CACHE = True
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-static-"))
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="cio-test-media-"))

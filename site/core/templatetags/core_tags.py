@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language, pgettext_lazy
 from wagtail.models import Page
 
+from core import generations
 from core.idempotency import FIELD, new_key
 from core.markdown import render_markdown
 
@@ -25,21 +26,38 @@ def submission_key():
 def _page_links(page, request, codes) -> dict[str, dict]:
     """For a Wagtail page, by language: the link to its translation, keeping a routable page's
     sub-path and the query (/cases/compare/?ids=… → /en/cases/compare/?ids=…); where it has no
-    live translation, the nearest ancestor that has one, with that page's title for the note."""
+    live translation, the nearest ancestor that has one, with that page's title for the note.
+    The addresses are the same for every reader of the page: they are cached until the page
+    tree changes (core.generations), and the sub-path and query added per request."""
+    key = f"page-links:{page.pk}:{page.url_path}:{request.get_host()}:{','.join(codes)}"
+    own, links = generations.cached(
+        [generations.PAGES], key, lambda: _translation_links(page, request, codes)
+    )
+    path = request.path
+    rest = path[len(own) :] if own and path.startswith(own) else ""
+    query = request.META.get("QUERY_STRING", "")
+    return {
+        code: link
+        if link.get("untranslated")
+        else {"url": link["url"] + rest + (f"?{query}" if query else "")}
+        for code, link in links.items()
+    }
+
+
+def _translation_links(page, request, codes) -> tuple[str, dict[str, dict]]:
+    """The page's own address and, by language, its live translation's or, where it has none,
+    the nearest translated ancestor's (two queries, three with a missing translation)."""
     translations = {
         t.locale.language_code: t
         for t in page.get_translations(inclusive=True).live().select_related("locale")
     }
     own = page.get_url(request) or ""
-    path = request.path
-    rest = path[len(own) :] if own and path.startswith(own) else ""
-    query = request.META.get("QUERY_STRING", "")
     links = {}
     missing = [code for code in codes if code not in translations]
     for code, translation in translations.items():
         url = translation.get_url(request)
         if url:
-            links[code] = {"url": url + rest + (f"?{query}" if query else "")}
+            links[code] = {"url": url}
     if missing:
         keys = [a.translation_key for a in page.get_ancestors().filter(depth__gt=1)]
         found = {
@@ -56,7 +74,7 @@ def _page_links(page, request, codes) -> dict[str, dict]:
                 "fallback": nearest.title if nearest else "",
                 "untranslated": True,
             }
-    return links
+    return own, links
 
 
 @register.inclusion_tag("components/language_switcher.html", takes_context=True)
