@@ -7,4 +7,6 @@ class CurriculumConfig(AppConfig):
     verbose_name = _("Curriculum")
 
     def ready(self):
-        from . import personal_data, searchables  # noqa: F401
+        from . import outline, personal_data, searchables  # noqa: F401
+
+        outline.connect_signals()

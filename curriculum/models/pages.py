@@ -278,23 +278,26 @@ class CoursePage(Page):
         return [line.strip(" ・-") for line in self.objectives.splitlines() if line.strip(" ・-")]
 
     @cached_property
+    def outline(self):
+        """Programme, modules, lessons and competencies: the same for every reader, cached under
+        this course's generation (curriculum.outline)."""
+        # curriculum.outline imports these page models: a top-level import would be circular.
+        from curriculum.outline import outline_of
+
+        return outline_of(self)
+
+    @property
     def lessons(self):
         """The live lessons of the course in reading order (modules in order, then lessons)."""
-        return list(
-            LessonPage.objects.descendant_of(self).live().public().order_by("path").specific()
-        )
+        return self.outline.lessons
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        modules = list(ModulePage.objects.child_of(self).live().public().order_by("path"))
-        lessons_by_module: dict[str, list] = {}
-        for lesson in self.lessons:
-            lessons_by_module.setdefault(lesson.path[: -self.steplen], []).append(lesson)
-        context["modules"] = [(m, lessons_by_module.get(m.path, [])) for m in modules]
-        context["competency_levels"] = self.competency_levels.select_related("competency")
-        context["required_minutes"] = sum(
-            lesson.estimated_minutes for lesson in self.lessons if lesson.required
-        )
+        outline = self.outline
+        context["programme"] = outline.programme
+        context["modules"] = outline.modules
+        context["competency_levels"] = outline.competency_levels
+        context["required_minutes"] = outline.required_minutes
         context.update(self.learning_context(request.user))
         return context
 
@@ -400,13 +403,21 @@ class LessonPage(Page):
 
     @cached_property
     def course(self):
-        return CoursePage.objects.ancestor_of(self).first()
+        # curriculum.outline imports these page models: a top-level import would be circular.
+        from curriculum.outline import course_of_lesson
+
+        return course_of_lesson(self)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         course = self.course
         context["course"] = course
-        context["module"] = self.get_parent()
+        module_path = self.path[: -self.steplen]
+        modules = [m for m, _lessons in course.outline.modules] if course else []
+        # A lesson previewed before it is live, or under a module not live, is in no outline.
+        context["module"] = next((m for m in modules if m.path == module_path), None) or (
+            self.get_parent()
+        )
         lessons = course.lessons if course else [self]
         index_of = next((i for i, lesson in enumerate(lessons) if lesson.pk == self.pk), 0)
         context["previous_lesson"] = lessons[index_of - 1] if index_of > 0 else None
