@@ -171,6 +171,7 @@ def next_lessons(user, courses) -> dict[int, LessonPage | None]:
     lessons = list(
         LessonPage.objects.live()
         .filter(reduce(or_, (Q(path__startswith=path) for path in by_path)))
+        .defer("body")  # a link to the lesson is shown, never its content
         .order_by("path")
     )
     done = set(
@@ -189,7 +190,7 @@ def next_lessons(user, courses) -> dict[int, LessonPage | None]:
 def next_lesson(user, course) -> LessonPage | None:
     """The first required-or-optional lesson, in reading order, the learner has not finished."""
     course = canonical(course)
-    lessons = LessonPage.objects.descendant_of(course).live().order_by("path")
+    lessons = LessonPage.objects.descendant_of(course).live().defer("body").order_by("path")
     done = LessonCompletion.objects.filter(user=user, lesson__in=lessons).values("lesson_id")
     return lessons.exclude(pk__in=done).first()
 

@@ -91,6 +91,7 @@ def dashboard(request):
     enrolments = list(
         Enrolment.objects.filter(user=request.user)
         .select_related("course", "last_lesson", "run")
+        .defer("last_lesson__body")  # linked to, never shown here
         .order_by("completed_at", "-last_activity_at")
     )
     # Work with a deadline first, the nearest (or overdue) first.
@@ -102,6 +103,7 @@ def dashboard(request):
     recent = list(
         LessonCompletion.objects.filter(user=request.user)
         .select_related("lesson")
+        .defer("lesson__body")
         .order_by("-completed_at")[:5]
     )
     profile = getattr(request.user, "profile", None)

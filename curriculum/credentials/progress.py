@@ -71,12 +71,9 @@ def facts_for(user) -> Facts:
         .annotate(best=Max("score"))
         .values_list("quiz_id", "best")
     )
-    # The apps that record contributions count them (`rules.register_counter`), read through the
-    # rules' own evaluator: an unsaved rule of the kind asks for the count.
+    # The apps that record contributions count them (`rules.register_counter`).
     contributions = {
-        kind: rules.evaluate(user, CredentialRule(kind=kind, count=1)).have
-        for kind in CONTRIBUTIONS
-        if rules.has_counter(kind)
+        kind: rules.tally(user, kind) for kind in CONTRIBUTIONS if rules.has_counter(kind)
     }
     return Facts(completed, best, contributions)
 

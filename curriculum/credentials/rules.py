@@ -39,14 +39,28 @@ class Outcome:
 
 # kind -> function(user) -> list[Evidence], for the contribution kinds.
 _counters: dict[str, Callable] = {}
+_tallies: dict[str, Callable] = {}
 
 
-def register_counter(kind: str, counter: Callable) -> None:
+def register_counter(kind: str, counter: Callable, tally: Callable | None = None) -> None:
+    """``counter(user)`` lists a member's contributions of a kind as evidence; ``tally(user)``,
+    where given, only counts them (one COUNT query), for pages that show how far along a
+    member is and never the evidence itself."""
     _counters[kind] = counter
+    if tally is not None:
+        _tallies[kind] = tally
 
 
 def has_counter(kind: str) -> bool:
     return kind in _counters
+
+
+def tally(user, kind: str) -> int:
+    """How many contributions of a kind the member has made."""
+    if kind in _tallies:
+        return _tallies[kind](user)
+    counter = _counters.get(kind)
+    return len(list(counter(user))) if counter else 0
 
 
 def _course(user, rule) -> Outcome:

@@ -28,14 +28,12 @@ from .models import CaseStudyPage
 SUMMARY_CHARS = 80
 
 
+def _published_by(user):
+    return CaseStudyPage.objects.live().public().filter(Q(authors=user) | Q(owner=user)).distinct()
+
+
 def published_case_studies(user) -> list[Evidence]:
-    cases = (
-        CaseStudyPage.objects.live()
-        .public()
-        .filter(Q(authors=user) | Q(owner=user))
-        .distinct()
-        .order_by("first_published_at", "pk")
-    )
+    cases = _published_by(user).order_by("first_published_at", "pk")
     return [
         Evidence(
             # Evidence is written in the credential's language, Japanese, as for courses.
@@ -47,7 +45,7 @@ def published_case_studies(user) -> list[Evidence]:
     ]
 
 
-register_counter("case_studies", published_case_studies)
+register_counter("case_studies", published_case_studies, lambda user: _published_by(user).count())
 
 
 @receiver(page_published, sender=CaseStudyPage)

@@ -6,14 +6,14 @@ from curriculum.credentials.rules import Evidence, register_counter
 from .models import Answer, Visibility
 
 
-def accepted_answers(user) -> list[Evidence]:
-    answers = (
-        Answer.objects.filter(
-            author=user, visibility=Visibility.PUBLISHED, accepted_for__isnull=False
-        )
-        .select_related("question")
-        .order_by("created_at")
+def _accepted(user):
+    return Answer.objects.filter(
+        author=user, visibility=Visibility.PUBLISHED, accepted_for__isnull=False
     )
+
+
+def accepted_answers(user) -> list[Evidence]:
+    answers = _accepted(user).select_related("question").order_by("created_at")
     return [
         Evidence(
             # Evidence is written in the credential's language, Japanese, as for courses.
@@ -25,4 +25,4 @@ def accepted_answers(user) -> list[Evidence]:
     ]
 
 
-register_counter("accepted_answers", accepted_answers)
+register_counter("accepted_answers", accepted_answers, lambda user: _accepted(user).count())
