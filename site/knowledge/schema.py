@@ -34,16 +34,22 @@ def _author_name(answer) -> str:
     return identity.byline(answer, question, None).name
 
 
-def qa_page(question, request) -> str:
+def qa_page(question, request, *, first_answers=None, answer_count=None) -> str:
     """JSON for a <script type="application/ld+json">: only published answers, and an anonymous
     asker stays anonymous here too. Two queries however long the thread: its first answers as
-    everyone sees them (the accepted one, then by score) and the count of all."""
+    everyone sees them (the accepted one, then by score) and the count of all. A caller that
+    already holds them, in that order (the first page as a visitor reads it), passes both and
+    no query is made."""
     published = threads.ordered_answers(question, AnonymousUser())
-    shown = list(
-        published.select_related("author__profile__municipality__prefecture", "source")[
-            : SUGGESTED_ANSWERS + 1
-        ]
-    )
+    if first_answers is not None and answer_count is not None:
+        shown = list(first_answers[: SUGGESTED_ANSWERS + 1])
+    else:
+        shown = list(
+            published.select_related("author__profile__municipality__prefecture", "source")[
+                : SUGGESTED_ANSWERS + 1
+            ]
+        )
+        answer_count = published.count()
     accepted = next((a for a in shown if a.pk == question.accepted_answer_id), None)
     suggested = [a for a in shown if a is not accepted][:SUGGESTED_ANSWERS]
     # These are the thread's first answers as everyone sees it: their page is known.
@@ -60,7 +66,7 @@ def qa_page(question, request) -> str:
         "name": question.title,
         "text": question.body,
         "dateCreated": question.created_at.isoformat(),
-        "answerCount": published.count(),
+        "answerCount": answer_count,
         "upvoteCount": question.score,
         "author": {"@type": "Person", "name": identity.public_author_name(question)},
     }

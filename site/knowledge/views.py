@@ -248,7 +248,14 @@ def question_detail(request, pk, answer_form=None, comment_form=None, commented=
             if getattr(peer, "profile", None) and peer.profile.is_public
         ]
     # The structured data describes the question, not a page of it: on the first page only.
-    json_ld = schema.qa_page(question, request) if page_obj.number == 1 else ""
+    json_ld = ""
+    if page_obj.number == 1:
+        # A visitor's first page in the default order starts with what the structured data
+        # shows, and the paginator has counted what it counts: reuse both.
+        as_everyone = not viewer.is_authenticated and sort == threads.DEFAULT_SORT
+        enough = len(answers) > schema.SUGGESTED_ANSWERS or not page_obj.has_next()
+        reuse = {"first_answers": answers, "answer_count": paginator.count}
+        json_ld = schema.qa_page(question, request, **(reuse if as_everyone and enough else {}))
     return render(
         request,
         "knowledge/question_detail.html",

@@ -373,6 +373,25 @@ def test_json_ld_is_bounded_and_counts_every_answer(client, site, question, auth
     assert not later.find("script", type="application/ld+json")
 
 
+def test_a_visitors_first_page_gives_the_structured_data_its_own_answers(
+    client, site, question, authors, rf
+):
+    """The visitor's first page reuses its answers and count for the JSON-LD, which must say
+    exactly what the two queries of its own would (schema.qa_page without them)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from knowledge import schema
+
+    answers = build_thread(question, 40, authors=authors)
+    accept(question, answers[30])
+    question.refresh_from_db()
+    page = soup(client.get(question.get_absolute_url()))
+    shown = json.loads(page.find("script", type="application/ld+json").string)
+    request = rf.get(question.get_absolute_url())
+    request.user = AnonymousUser()
+    assert shown == json.loads(schema.qa_page(question, request))
+
+
 # --- queries -------------------------------------------------------------------------------------
 
 
