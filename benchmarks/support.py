@@ -167,18 +167,45 @@ class Gunicorn:
     def __exit__(self, *exception) -> None:
         self.stop()
 
-    def worker_rss_mb(self) -> list[float]:
-        """The resident set of each worker (the master serves nothing), in MB."""
+    def _workers(self):
         import psutil
 
         try:
-            workers = psutil.Process(self.pid).children()
+            return psutil.Process(self.pid).children()
         except psutil.NoSuchProcess:
             return []
+
+    def worker_rss_mb(self) -> list[float]:
+        """The resident set of each worker (the master serves nothing), in MB."""
+        return [m["rss"] for m in self.worker_memory_mb()]
+
+    def worker_memory_mb(self) -> list[dict[str, float]]:
+        """Each worker's memory in MB: ``rss`` (every page it maps that is in memory, counting
+        pages shared with the master and the other workers in full), ``pss`` (shared pages
+        divided among the processes sharing them: what the worker really costs) and ``uss``
+        (pages only it holds)."""
+        import psutil
+
         sizes = []
-        for worker in workers:
+        for worker in self._workers():
             try:
-                sizes.append(round(worker.memory_info().rss / 2**20, 1))
+                info = worker.memory_full_info()
             except psutil.NoSuchProcess:
                 continue
+            sizes.append(
+                {name: round(getattr(info, name) / 2**20, 1) for name in ("rss", "pss", "uss")}
+            )
         return sizes
+
+    def workers_cpu_seconds(self) -> float:
+        """User and system CPU the workers have used so far."""
+        import psutil
+
+        total = 0.0
+        for worker in self._workers():
+            try:
+                times = worker.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
