@@ -4,6 +4,10 @@ Facets are disjunctive: the counts shown for one facet apply every *other* activ
 reader can widen a selection; several values within one facet are ORed, facets are ANDed. Every
 count comes from one grouped query per facet (or, for the free-text technologies, one query whose
 rows are counted here), so the number of queries does not grow with the number of cases.
+
+What a filter combination shows beyond its page of cards (the `Summary`: values known, counts,
+total) is kept in the cache under the case-library generation (`listing_cache`), so a listing
+already counted runs only the queries for its cards. The cards read only the columns they show.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import ExtractYear
 from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
@@ -25,6 +30,7 @@ from core.models import Topic
 from core.slugs import is_slug
 from people.models import Municipality, Prefecture
 
+from . import listing_cache
 from .models import CaseStudyPage, FigureStatus, Metric, PopulationBand
 
 PER_PAGE = 12
@@ -112,10 +118,48 @@ def key_metric(case) -> Metric | None:
 
 
 def card_queryset(cases):
-    """What the cards show, fetched in a constant number of queries."""
+    """Whole cases with their places, topics and metrics, in a constant number of queries (the
+    comparison shows most of their fields; the listing's cards use `listing_cards`)."""
     return cases.select_related("municipality__prefecture").prefetch_related(
         Prefetch("topics", queryset=Topic.objects.order_by("sort_order", "name_ja")),
         Prefetch("metrics", queryset=Metric.objects.order_by("sort_order", "pk")),
+    )
+
+
+# What a card in the listing shows (includes/card.html), and the url_path its link is made from;
+# the bodies, summaries and search fields of a case are many times larger and stay in the table.
+CARD_FIELDS = (
+    "title",
+    "url_path",
+    "population_band",
+    "figure_status",
+    "municipality",
+    "municipality__name",
+    "municipality__kind",
+    "municipality__prefecture",
+    "municipality__prefecture__name",
+    "municipality__prefecture__name_en",
+)
+
+
+def listing_cards(cases):
+    """The listing's cards: one query for the cases and one for each of their topics and metrics,
+    each reading only the columns a card shows."""
+    return (
+        cases.select_related("municipality__prefecture")
+        .only(*CARD_FIELDS)
+        .prefetch_related(
+            Prefetch(
+                "topics",
+                queryset=Topic.objects.only("name_ja", "name_en").order_by("sort_order", "name_ja"),
+            ),
+            Prefetch(
+                "metrics",
+                queryset=Metric.objects.only("page", "kind", "name", "value", "unit").order_by(
+                    "sort_order", "pk"
+                ),
+            ),
+        )
     )
 
 
@@ -186,19 +230,57 @@ def parse_sort(request) -> str:
     return sort if sort in SORTS else DEFAULT_SORT
 
 
-# --- The listing -----------------------------------------------------------------------------
+def normalised(filters: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A combination as the cache sees it: each facet's values sorted, and technologies by the
+    case-blind key they are matched with, so that the order values came in does not matter."""
+    return {
+        name: sorted({technology_key(v) for v in values} if name == "technology" else set(values))
+        for name, values in filters.items()
+    }
 
 
-class Listing:
-    """Filters, facet counts and the filtered cases for one request."""
+def facet_q(name, values, technology_pks=()) -> Q:
+    """The cases one facet's values leave (all of them when none is chosen). Technologies are
+    free text, matched in Python: ``technology_pks`` are the cases they leave."""
+    if not values:
+        return Q()
+    if name == "prefecture":
+        return Q(municipality__prefecture__code__in=values)
+    if name == "kind":
+        return Q(municipality__kind__in=values)
+    if name == "band":
+        return Q(population_band__in=values)
+    if name == "topic":
+        return topic_q(values)
+    if name == "technology":
+        return Q(pk__in=technology_pks)
+    if name == "year":
+        return Q(started__year__in=[int(v) for v in values])
+    if name == "status":
+        return Q(figure_status__in=values)
+    raise ValueError(name)
 
-    def __init__(self, index_page, request):
-        self.index_page = index_page
-        self.request = request
-        self.base = cases_under(index_page)
-        self.filters = parse_filters(request)
-        self.sort = parse_sort(request)
-        self._labels: dict[str, dict[str, str]] = {}
+
+def filters_q(filters, technology_pks, *, without: str | None = None) -> Q:
+    q = Q()
+    for name in FACET_NAMES:
+        if name != without:
+            q &= facet_q(name, filters[name], technology_pks)
+    return q
+
+
+# --- What a combination shows besides its cards ------------------------------------------------
+
+
+class Summary:
+    """Everything one filter combination shows that neither the sort nor the page changes: the
+    requested values that exist (with their labels), each facet's counts and the number of
+    results. What ``data()`` returns is plain data, which the cache keeps (listing_cache)."""
+
+    def __init__(self, base, filters: dict[str, list[str]]):
+        self.base = base
+        self.filters = {name: list(values) for name, values in filters.items()}
+        self.known: dict[str, dict[str, str]] = {"prefecture": {}, "topic": {}, "technology": {}}
         self._validate()
 
     # Unknown values are ignored, and known ones keep a label even when no case is left for them.
@@ -206,12 +288,12 @@ class Listing:
         f = self.filters
         if f["prefecture"]:
             prefectures = Prefecture.objects.filter(code__in=f["prefecture"])
-            self._labels["prefecture"] = {p.code: p.display_name for p in prefectures}
-            f["prefecture"] = [v for v in f["prefecture"] if v in self._labels["prefecture"]]
+            self.known["prefecture"] = {p.code: p.display_name for p in prefectures}
+            f["prefecture"] = [v for v in f["prefecture"] if v in self.known["prefecture"]]
         if f["topic"]:
             topics = Topic.objects.filter(slug__in=f["topic"])
-            self._labels["topic"] = {t.slug: t.name for t in topics}
-            f["topic"] = [v for v in f["topic"] if v in self._labels["topic"]]
+            self.known["topic"] = {t.slug: t.name for t in topics}
+            f["topic"] = [v for v in f["topic"] if v in self.known["topic"]]
         # Technologies are free text: one query reads them all, once, for filtering and counting.
         self._technologies: dict[int, set[str]] = {}
         spellings: dict[str, Counter] = {}
@@ -223,44 +305,15 @@ class Listing:
                 spellings.setdefault(key, Counter())[name] += 1
             self._technologies[pk] = keys
         self._technology_labels = {k: c.most_common(1)[0][0] for k, c in spellings.items()}
-        wanted = []
-        for value in f["technology"]:
-            key = technology_key(value)
-            if key in self._technology_labels and key not in wanted:
-                wanted.append(key)
-        f["technology"] = wanted
-
-    def q_for(self, name) -> Q:
-        values = self.filters[name]
-        if not values:
-            return Q()
-        if name == "prefecture":
-            return Q(municipality__prefecture__code__in=values)
-        if name == "kind":
-            return Q(municipality__kind__in=values)
-        if name == "band":
-            return Q(population_band__in=values)
-        if name == "topic":
-            return topic_q(values)
-        if name == "technology":
-            wanted = set(values)
-            return Q(pk__in=[pk for pk, keys in self._technologies.items() if keys & wanted])
-        if name == "year":
-            return Q(started__year__in=[int(v) for v in values])
-        if name == "status":
-            return Q(figure_status__in=values)
-        raise ValueError(name)
+        f["technology"] = [key for key in f["technology"] if key in self._technology_labels]
+        self.known["technology"] = {key: self._technology_labels[key] for key in f["technology"]}
+        wanted = set(f["technology"])
+        self.technology_pks = (
+            sorted(pk for pk, keys in self._technologies.items() if keys & wanted) if wanted else []
+        )
 
     def filtered(self, *, without: str | None = None):
-        q = Q()
-        for name in FACET_NAMES:
-            if name != without:
-                q &= self.q_for(name)
-        return self.base.filter(q)
-
-    @property
-    def active(self) -> bool:
-        return any(self.filters.values())
+        return self.base.filter(filters_q(self.filters, self.technology_pks, without=without))
 
     # Facet counts: one grouped query each, over the cases every other filter leaves.
     def _counts(self, name) -> tuple[dict[str, int], dict[str, str]]:
@@ -311,7 +364,12 @@ class Listing:
             ordered = sorted(
                 counts.items(), key=lambda kv: (-kv[1], self._technology_labels[kv[0]])
             )
-            return dict(ordered), dict(self._technology_labels)
+            # Only the most common are offered (and any ticked): the rest need not be kept.
+            selected = set(self.filters[name])
+            kept = dict(ordered[:MAX_TECHNOLOGY_OPTIONS])
+            kept.update((k, n) for k, n in ordered[MAX_TECHNOLOGY_OPTIONS:] if k in selected)
+            # A ticked technology no case is left for is still offered, as it is spelled.
+            return kept, {k: self._technology_labels[k] for k in {*kept, *selected}}
         if name == "year":
             rows = (
                 cases.exclude(started=None)
@@ -325,6 +383,56 @@ class Listing:
             rows = cases.values("figure_status").annotate(n=Count("pk"))
             return {r["figure_status"]: r["n"] for r in rows}, labels
         raise ValueError(name)
+
+    def data(self) -> dict:
+        return {
+            "known": self.known,
+            "counts": {name: self._counts(name) for name in FACET_NAMES},
+            "total": self.filtered().count(),
+            "technology_pks": self.technology_pks,
+        }
+
+
+# --- The listing -----------------------------------------------------------------------------
+
+
+class Listing:
+    """Filters, facet counts and the filtered cases for one request."""
+
+    def __init__(self, index_page, request):
+        self.index_page = index_page
+        self.request = request
+        self.base = cases_under(index_page)
+        self.sort = parse_sort(request)
+        requested = parse_filters(request)
+        combination = normalised(requested)
+        self.summary = listing_cache.cached(
+            listing_cache.entry_key(index_page.pk, combination),
+            lambda: Summary(self.base, combination).data(),
+        )
+        self.filters = self._known(requested)
+
+    def _known(self, requested: dict[str, list[str]]) -> dict[str, list[str]]:
+        """The requested values that exist, in the order they came in (which links keep)."""
+        known = self.summary["known"]
+        filters = dict(requested)
+        for name in ("prefecture", "topic"):
+            filters[name] = [v for v in requested[name] if v in known[name]]
+        technologies = []
+        for value in requested["technology"]:
+            key = technology_key(value)
+            if key in known["technology"] and key not in technologies:
+                technologies.append(key)
+        filters["technology"] = technologies
+        return filters
+
+    @property
+    def active(self) -> bool:
+        return any(self.filters.values())
+
+    @property
+    def total(self) -> int:
+        return self.summary["total"]
 
     def _ordered_values(self, name, counts: dict[str, int]) -> list[str]:
         """Values in their natural order; a selected value stays listed with a count of 0."""
@@ -353,12 +461,12 @@ class Listing:
             return str(FigureStatus(value).label)
         if name == "year":
             return value
-        return labels.get(value) or self._labels.get(name, {}).get(value) or value
+        return labels.get(value) or self.summary["known"].get(name, {}).get(value) or value
 
     def facets(self) -> list[Facet]:
         facets = []
         for name in FACET_NAMES:
-            counts, labels = self._counts(name)
+            counts, labels = self.summary["counts"][name]
             selected = set(self.filters[name])
             facet = Facet(name=name, legend=str(FACET_LEGENDS[name]))
             for value in self._ordered_values(name, counts):
@@ -375,25 +483,39 @@ class Listing:
         return facets
 
     def results(self):
-        return card_queryset(self.filtered()).order_by(*SORTS[self.sort][1])
+        q = filters_q(self.filters, self.summary["technology_pks"])
+        return listing_cards(self.base.filter(q)).order_by(*SORTS[self.sort][1])
 
     def querystring(self, *, sort: bool = True) -> str:
         """The filters (and sort) as GET parameters, for links that keep them."""
+        spellings = self.summary["known"]["technology"]
         pairs = []
         for name in FACET_NAMES:
             for value in self.filters[name]:
                 if name == "technology":
-                    value = self._technology_labels.get(value, value)
+                    value = spellings.get(value, value)
                 pairs.append((name, value))
         if sort and self.sort != DEFAULT_SORT:
             pairs.append(("sort", self.sort))
         return urlencode(pairs)
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count (the summary's), which would otherwise be a COUNT query."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
 def listing_context(index_page, request) -> dict:
     listing = Listing(index_page, request)
     facets = listing.facets()
-    paginator = Paginator(listing.results(), PER_PAGE)
+    paginator = CountedPaginator(listing.results(), PER_PAGE, count=listing.total)
     page_obj = paginator.get_page(request.GET.get("page"))
     cases = list(page_obj.object_list)
     for case in cases:

@@ -1,22 +1,34 @@
 """Authors hear what moderators decided, by email, with the moderator's comment and a link back to
-their cases — whether or not they can open the Wagtail admin."""
+their cases — whether or not they can open the Wagtail admin. And the case library's generation
+(listing_cache) is replaced when something its listing shows changes."""
 
 import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
-from wagtail.signals import page_published, workflow_approved, workflow_rejected
+from wagtail.models import PageViewRestriction
+from wagtail.models.pages import COMMENTS_RELATION_NAME
+from wagtail.signals import (
+    page_published,
+    page_unpublished,
+    post_page_move,
+    workflow_approved,
+    workflow_rejected,
+)
 
 from core import workflow_mail
+from core.models import Topic
+from people.models import Municipality, Prefecture
 
-from . import submission
-from .models import CaseStudyPage
+from . import listing_cache, submission
+from .models import CaseStudyPage, Metric
 
 # Moderation e-mails: one per event, in the recipient's language (core/workflow_mail.py, wired
 # here, as this app is ready before wagtail.admin); the authors hear of approval and rejection
@@ -77,3 +89,65 @@ def tell_authors_it_is_published(sender, instance, user, **kwargs):
 @receiver(page_published, sender=CaseStudyPage)
 def make_its_attachments_public(sender, instance, **kwargs):
     submission.release_attachments(instance)
+
+
+# --- The case library's generation ------------------------------------------------------------
+# Only what the listing shows: live cases under an index (and who may see them), their topics,
+# metrics and places. Votes, answers, comments and enrolments leave the counts as they are.
+
+library_changed = listing_cache.library_changed
+
+
+def _connect_library_signals():
+    for signal, name in (
+        (page_published, "published"),
+        (page_unpublished, "unpublished"),
+        (post_page_move, "moved"),
+        (post_delete, "deleted"),
+    ):
+        signal.connect(
+            library_changed, sender=CaseStudyPage, weak=False, dispatch_uid=f"caselibrary:{name}"
+        )
+    # A view restriction on a case or above it takes the case out of the public listing.
+    for model in (Metric, Topic, Municipality, Prefecture, PageViewRestriction):
+        uid = f"caselibrary:{model._meta.label_lower}"
+        post_save.connect(library_changed, sender=model, weak=False, dispatch_uid=uid)
+        post_delete.connect(library_changed, sender=model, weak=False, dispatch_uid=uid)
+    m2m_changed.connect(
+        library_changed,
+        sender=CaseStudyPage._meta.get_field("topics").remote_field.through,
+        weak=False,
+        dispatch_uid="caselibrary:topics",
+    )
+
+
+_connect_library_signals()
+
+# What saving a revision, locking or commenting writes: the live version stays as it was.
+DRAFT_FIELDS = frozenset(
+    {
+        "latest_revision",
+        "latest_revision_created_at",
+        "draft_title",
+        "has_unpublished_changes",
+        "locked",
+        "locked_at",
+        "locked_by",
+        COMMENTS_RELATION_NAME,
+    }
+)
+
+
+@receiver(post_save, sender=CaseStudyPage, dispatch_uid="caselibrary:saved")
+def live_case_saved(sender, instance, update_fields=None, raw=False, **kwargs):
+    """A live case saved outside publishing (created live, or changed in code) sends nothing
+    else; a revision or a lock saved on a live case changes nothing the listing shows. A row
+    loaded from a fixture (a restored backup) is only half there: the library has changed."""
+    if raw:
+        library_changed()
+        return
+    if not instance.live:
+        return
+    if update_fields is not None and set(update_fields) <= DRAFT_FIELDS:
+        return
+    library_changed()

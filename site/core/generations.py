@@ -50,26 +50,44 @@ def current(scopes: Iterable[str]) -> str:
     return ".".join(str(found[key]) for key in keys)
 
 
-def _replace_now(keys: tuple[str, ...]) -> None:
-    try:
-        cache.set_many({key: secrets.token_hex(8) for key in keys}, None)
-    except Exception:  # the change itself must stand; values under the old token expire daily
-        logger.exception("Could not replace the generations %s", ", ".join(keys))
+class _Replacement:
+    """New tokens for some scopes; equal to another for the same scopes, so that a transaction
+    writing many rows registers one replacement on commit, not one per row."""
+
+    def __init__(self, keys: tuple[str, ...]):
+        self.keys = keys
+
+    def __call__(self) -> None:
+        try:
+            cache.set_many({key: secrets.token_hex(8) for key in self.keys}, None)
+        except Exception:  # the change itself must stand; values under the old token expire
+            logger.exception("Could not replace the generations %s", ", ".join(self.keys))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Replacement) and other.keys == self.keys
+
+    def __hash__(self) -> int:
+        return hash(self.keys)
 
 
 def replace(*scopes: str) -> None:
-    """These scopes' content changed: what was cached under them is out of date."""
+    """These scopes' content changed: what was cached under them is out of date, now and again
+    when the transaction commits."""
     keys = tuple(_token_keys(dict.fromkeys(scopes)))
     if not keys:
         return
-    _replace_now(keys)
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: _replace_now(keys))
+    replacement = _Replacement(keys)
+    replacement()
+    if connection.in_atomic_block and not any(
+        entry[1] == replacement for entry in connection.run_on_commit
+    ):
+        transaction.on_commit(replacement)
 
 
-def cached(scopes: Iterable[str], key: str, compute: Callable[[], object]):
+def cached(scopes: Iterable[str], key: str, compute: Callable[[], object], seconds=SECONDS):
     """``compute()``, kept under the scopes' current generation and ``key`` (which must name
-    everything else the value depends on: the page, the language). Values must pickle."""
+    everything else the value depends on: the page, the language) for at most ``seconds``.
+    Values must pickle."""
     if not getattr(settings, "GENERATION_CACHE", False):
         return compute()
     scopes = list(scopes)
@@ -83,7 +101,7 @@ def cached(scopes: Iterable[str], key: str, compute: Callable[[], object]):
         return value[0]
     value = compute()
     try:
-        cache.set(full_key, (value,), SECONDS)  # in a tuple, so that None is a value too
+        cache.set(full_key, (value,), seconds)  # in a tuple, so that None is a value too
     except Exception:
         logger.exception("The generation cache could not be written")
     return value

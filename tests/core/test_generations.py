@@ -5,7 +5,6 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
 
 from core import generations
 
@@ -58,10 +57,11 @@ def test_none_is_a_value_like_any_other():
     assert len(calls) == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_generation_is_replaced_again_when_the_change_commits():
+def test_the_generation_is_replaced_again_when_the_change_commits(
+    django_capture_on_commit_callbacks,
+):
     compute, calls = counting()
-    with transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=True):
         generations.replace("a")
         # Computed from data the transaction has not committed yet: it must not outlive it.
         generations.cached(["a"], "k", compute)
@@ -97,3 +97,18 @@ def test_the_page_tree_scope_follows_pages_not_other_content(home_page):
     assert generations.current([generations.PAGES]) == before
     StandardPageFactory(parent=home_page, title="お知らせ", slug="news")
     assert generations.current([generations.PAGES]) != before
+
+
+def test_a_transaction_registers_one_replacement_on_commit_whatever_it_writes(
+    django_capture_on_commit_callbacks,
+):
+    first = generations.current(["a"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        generations.replace("a")
+        at_change = generations.current(["a"])
+        generations.replace("a")
+        generations.replace("b")
+    assert at_change != first
+    assert len(callbacks) == 2  # one for "a", one for "b"
+    callbacks[0]()
+    assert generations.current(["a"]) not in (first, at_change)
