@@ -81,6 +81,14 @@ class HomePage(Page):
         context["topics"] = Topic.objects.all()
         return context
 
+    def route(self, request, path_components):
+        # Every page of a site is found from its home page: in two queries, not two a level.
+        from .routing import route_by_url_path
+
+        if not path_components:
+            return super().route(request, path_components)
+        return route_by_url_path(self, request, path_components)
+
 
 class StandardPage(Page):
     """A plain content page: about, terms, privacy, guides."""
