@@ -104,9 +104,12 @@ def _replace_for(page) -> None:
 CURRICULUM_PAGES = (ProgrammePage, CoursePage, ModulePage, LessonPage)
 
 
-def page_changed(sender, instance, **kwargs):
-    # Wagtail sends its page signals for every page type; only these four are in an outline.
-    if isinstance(instance, CURRICULUM_PAGES):
+def page_changed(sender, instance, raw=False, **kwargs):
+    if raw:
+        # Loading a fixture (a restored backup) saves rows half-built: every outline is stale.
+        generations.replace(STRUCTURE)
+    elif isinstance(instance, CURRICULUM_PAGES):
+        # Wagtail sends its page signals for every page type; only these four are in an outline.
         _replace_for(instance)
 
 

@@ -59,7 +59,10 @@ class Facts:
         return 0.0
 
 
-def facts_for(user) -> Facts:
+def facts_for(user, needed: dict[str, int] | None = None) -> Facts:
+    """What the member has done that the rules ask about. ``needed`` caps the contributions
+    counted per kind at the most any rule asks for: a member with thousands of answers costs no
+    more than one with five."""
     completed = set(
         Enrolment.objects.filter(user=user, completed_at__isnull=False).values_list(
             "course_id", flat=True
@@ -72,8 +75,11 @@ def facts_for(user) -> Facts:
         .values_list("quiz_id", "best")
     )
     # The apps that record contributions count them (`rules.register_counter`).
+    needed = needed or {}
     contributions = {
-        kind: rules.tally(user, kind) for kind in CONTRIBUTIONS if rules.has_counter(kind)
+        kind: rules.tally(user, kind, at_most=needed.get(kind))
+        for kind in CONTRIBUTIONS
+        if rules.has_counter(kind)
     }
     return Facts(completed, best, contributions)
 
@@ -94,7 +100,11 @@ def near_completion(user, limit: int = 3) -> list[Standing]:
         .order_by("definition_id", "sort_order", "pk")
     ):
         by_definition.setdefault(rule.definition_id, []).append(rule)
-    facts = facts_for(user)
+    needed: dict[str, int] = {}
+    for rule in (r for definition_rules in by_definition.values() for r in definition_rules):
+        if rule.kind in CONTRIBUTIONS:
+            needed[rule.kind] = max(needed.get(rule.kind, 0), rule.count or 1)
+    facts = facts_for(user, needed)
     standings = []
     for definition_rules in by_definition.values():
         shares = [facts.rule_share(rule) for rule in definition_rules]

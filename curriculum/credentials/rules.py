@@ -44,7 +44,7 @@ _tallies: dict[str, Callable] = {}
 
 def register_counter(kind: str, counter: Callable, tally: Callable | None = None) -> None:
     """``counter(user)`` lists a member's contributions of a kind as evidence; ``tally(user)``,
-    where given, only counts them (one COUNT query), for pages that show how far along a
+    where given, returns them as a queryset to count, for pages that show how far along a
     member is and never the evidence itself."""
     _counters[kind] = counter
     if tally is not None:
@@ -55,12 +55,17 @@ def has_counter(kind: str) -> bool:
     return kind in _counters
 
 
-def tally(user, kind: str) -> int:
-    """How many contributions of a kind the member has made."""
+def tally(user, kind: str, at_most: int | None = None) -> int:
+    """How many contributions of a kind the member has made; with ``at_most``, counting stops
+    there (the database reads no further rows)."""
     if kind in _tallies:
-        return _tallies[kind](user)
+        contributions = _tallies[kind](user)
+        if at_most is not None:
+            contributions = contributions[:at_most]
+        return contributions.count()
     counter = _counters.get(kind)
-    return len(list(counter(user))) if counter else 0
+    found = len(list(counter(user))) if counter else 0
+    return found if at_most is None else min(found, at_most)
 
 
 def _course(user, rule) -> Outcome:

@@ -45,7 +45,7 @@ def published_case_studies(user) -> list[Evidence]:
     ]
 
 
-register_counter("case_studies", published_case_studies, lambda user: _published_by(user).count())
+register_counter("case_studies", published_case_studies, _published_by)
 
 
 @receiver(page_published, sender=CaseStudyPage)

@@ -25,4 +25,4 @@ def accepted_answers(user) -> list[Evidence]:
     ]
 
 
-register_counter("accepted_answers", accepted_answers, lambda user: _accepted(user).count())
+register_counter("accepted_answers", accepted_answers, _accepted)

@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language, pgettext_lazy
 from wagtail.models import Page
 
-from core import generations
+from core import caching, generations
 from core.idempotency import FIELD, new_key
 from core.markdown import render_markdown
 
@@ -111,7 +111,14 @@ def localized_path(path):
     return translate_url(path, get_language())
 
 
+# Shorter texts render faster than a round trip to the cache would take.
+CACHED_MARKDOWN_CHARS = 300
+
+
 @register.filter(name="markdown")
 def markdown_filter(text):
-    """Markdown rendered and sanitised (core.markdown); the page title is the only h1."""
+    """Markdown rendered and sanitised (core.markdown); the page title is the only h1. Longer
+    texts (a lesson, a case's sections) are rendered once per text and kept in the cache."""
+    if isinstance(text, str) and len(text) >= CACHED_MARKDOWN_CHARS:
+        return caching.rendered_markdown([text])[text]
     return render_markdown(text)
