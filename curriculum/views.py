@@ -98,8 +98,7 @@ def dashboard(request):
     enrolments = runs.by_deadline(enrolments)
     today = runs.today()
     courses = [e.course for e in enrolments]
-    progress = learning.progress_by_course(request.user, courses)
-    following = learning.next_lessons(request.user, courses)
+    progress, following = learning.progress_and_next_lessons(request.user, courses)
     recent = list(
         LessonCompletion.objects.filter(user=request.user)
         .select_related("lesson")

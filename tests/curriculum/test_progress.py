@@ -232,3 +232,23 @@ def test_view_restrictions_apply_to_enrolling_and_recording(client, course, lear
     lesson_url = reverse("curriculum:complete_lesson", args=[lesson("seven").pk])
     assert client.post(lesson_url).status_code == 404
     assert not LessonCompletion.objects.exists()
+
+
+def test_progress_and_next_lessons_together_say_what_each_says_alone(course, learner):
+    other = CoursePageFactory(parent=course.get_parent(), slug="k2")
+    module = ModulePageFactory(parent=other, slug="k2-m")
+    LessonPageFactory(parent=module, slug="k2-a")
+    LessonPageFactory(parent=module, slug="k2-b", required=False)
+    for page in (course, other):
+        learning.enrol(learner, page)
+    learning.complete_lesson(learner, lesson("seven"))
+    learning.complete_lesson(learner, lesson("k2-a"))
+    courses = [course, other]
+    with CaptureQueriesContext(connection) as queries:
+        progress, following = learning.progress_and_next_lessons(learner, courses)
+    assert len(queries) == 2
+    assert progress == learning.progress_by_course(learner, courses)
+    assert following == learning.next_lessons(learner, courses)
+    assert progress[course.pk] == learning.Progress(1, 2)
+    assert following[course.pk].slug == "steps" and following[other.pk].slug == "k2-b"
+    assert learning.progress_and_next_lessons(learner, []) == ({}, {})
