@@ -164,27 +164,7 @@ def complete_lesson(user, lesson, via=LessonCompletion.Via.LEARNER) -> tuple[Enr
 def next_lessons(user, courses) -> dict[int, LessonPage | None]:
     """For each course, the first lesson in reading order the learner has not finished, in two
     queries whatever the number of courses."""
-    courses = list(courses)
-    if not courses:
-        return {}
-    by_path = {course.path: course.pk for course in courses}
-    lessons = list(
-        LessonPage.objects.live()
-        .filter(reduce(or_, (Q(path__startswith=path) for path in by_path)))
-        .defer("body")  # a link to the lesson is shown, never its content
-        .order_by("path")
-    )
-    done = set(
-        LessonCompletion.objects.filter(user=user, lesson__in=lessons).values_list(
-            "lesson_id", flat=True
-        )
-    )
-    found: dict[int, LessonPage | None] = {course.pk: None for course in courses}
-    for lesson in lessons:
-        course_id = by_path.get(_course_path(lesson.path))
-        if course_id is not None and found[course_id] is None and lesson.pk not in done:
-            found[course_id] = lesson
-    return found
+    return progress_and_next_lessons(user, courses)[1]
 
 
 def progress_and_next_lessons(

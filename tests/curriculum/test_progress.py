@@ -248,7 +248,7 @@ def test_progress_and_next_lessons_together_say_what_each_says_alone(course, lea
         progress, following = learning.progress_and_next_lessons(learner, courses)
     assert len(queries) == 2
     assert progress == learning.progress_by_course(learner, courses)
-    assert following == learning.next_lessons(learner, courses)
+    assert following == {c.pk: learning.next_lesson(learner, c) for c in courses}
     assert progress[course.pk] == learning.Progress(1, 2)
     assert following[course.pk].slug == "steps" and following[other.pk].slug == "k2-b"
     assert learning.progress_and_next_lessons(learner, []) == ({}, {})
