@@ -29,10 +29,13 @@ def _page_links(page, request, codes) -> dict[str, dict]:
     live translation, the nearest ancestor that has one, with that page's title for the note.
     The addresses are the same for every reader of the page: they are cached until the page
     tree changes (core.generations), and the sub-path and query added per request."""
-    key = f"page-links:{page.pk}:{page.url_path}:{request.get_host()}:{','.join(codes)}"
-    own, links = generations.cached(
-        [generations.PAGES], key, lambda: _translation_links(page, request, codes)
-    )
+    if page.pk is None:  # a new page in the admin's preview: nothing to share with others
+        own, links = _translation_links(page, request, codes)
+    else:
+        key = f"page-links:{page.pk}:{page.url_path}:{request.get_host()}:{','.join(codes)}"
+        own, links = generations.cached(
+            [generations.PAGES], key, lambda: _translation_links(page, request, codes)
+        )
     path = request.path
     rest = path[len(own) :] if own and path.startswith(own) else ""
     query = request.META.get("QUERY_STRING", "")
