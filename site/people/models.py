@@ -159,6 +159,14 @@ class Profile(models.Model):
             "Peers may ask you about the topics you know, and questions may be routed to you."
         ),
     )
+    is_outside_expert = models.BooleanField(
+        _("outside expert"),
+        default=False,
+        help_text=_(
+            "Not on a local government's staff: a private-sector professional, a retiree, an "
+            "adviser or a researcher."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

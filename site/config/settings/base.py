@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "curriculum.careers",
     "casestudies",
     "knowledge",
+    "talent",
     "demo",
     "wagtail.api.v2",
     "wagtail.contrib.forms",
