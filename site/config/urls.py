@@ -34,6 +34,7 @@ urlpatterns += i18n_patterns(
     path("career/", include("curriculum.careers.urls")),
     path("case-studies/", include("casestudies.urls")),
     path("questions/", include("knowledge.urls")),
+    path("talent/", include("talent.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=False,
 )

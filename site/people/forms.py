@@ -61,7 +61,12 @@ class MunicipalityChoiceField(forms.ModelChoiceField):
 
 
 class SignupForm(forms.Form):
-    """Extra fields on allauth's sign-up form (ACCOUNT_SIGNUP_FORM_CLASS)."""
+    """Extra fields on allauth's sign-up form (ACCOUNT_SIGNUP_FORM_CLASS). Local government
+    staff name their municipality; outside experts (private sector, retirees, advisers,
+    researchers) may leave it empty and are marked as such on their profile."""
+
+    STAFF = "staff"
+    OUTSIDE_EXPERT = "outside_expert"
 
     display_name = forms.CharField(
         label=_("Display name"),
@@ -70,14 +75,50 @@ class SignupForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
         validators=[validate_display_name],
     )
-    municipality = MunicipalityChoiceField()
+    member_type = forms.ChoiceField(
+        label=_("I am joining as"),
+        choices=[
+            (STAFF, _("I work for a local government")),
+            (
+                OUTSIDE_EXPERT,
+                _("I am an outside expert (private sector, retired, adviser, researcher)"),
+            ),
+        ],
+        initial=STAFF,
+        # Left out (an older form, a script): local government staff, as before.
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    municipality = MunicipalityChoiceField(
+        required=False,
+        help_text=_(
+            "The local government you work for. Type its name or reading to narrow the list. "
+            "Outside experts may leave it empty."
+        ),
+    )
     job_title = forms.CharField(label=_("Job title"), max_length=100, required=False)
+
+    def clean_member_type(self):
+        return self.cleaned_data.get("member_type") or self.STAFF
+
+    def clean(self):
+        cleaned_data = super().clean()
+        staff = cleaned_data.get("member_type", self.STAFF) != self.OUTSIDE_EXPERT
+        if staff and not cleaned_data.get("municipality") and "municipality" not in self.errors:
+            self.add_error(
+                "municipality",
+                forms.ValidationError(
+                    _("Choose the local government you work for."), code="required"
+                ),
+            )
+        return cleaned_data
 
     def signup(self, request, user):
         profile = user.profile
         profile.display_name = self.cleaned_data["display_name"]
         profile.municipality = self.cleaned_data["municipality"]
         profile.job_title = self.cleaned_data["job_title"]
+        profile.is_outside_expert = self.cleaned_data["member_type"] == self.OUTSIDE_EXPERT
         profile.save()
 
 
