@@ -34,6 +34,7 @@ from knowledge.importing import load_glossary, summary
 from people.models import Municipality
 from search.demo import load_synonyms
 from search.indexing import index_updates_deferred
+from talent.demo import RECRUITERS_GROUP, load_talent, recruiters_group
 
 DEFAULT_DEMO_PASSWORD = "cio-demo-2026"
 
@@ -72,7 +73,9 @@ PERSONAS = [
         "expertise": ["talent-development", "dx-governance", "procurement"],
         "is_public": True,
         "open_to_questions": True,
-        "groups": ["Moderators"],
+        # Also 愛媛県's recruiter: sees the prefecture's talent pool and every need in it.
+        "groups": ["Moderators", RECRUITERS_GROUP],
+        "reports_for": "380008",
         "label": "モデレーター (moderator)",
     },
     {
@@ -89,6 +92,21 @@ PERSONAS = [
         "groups": ["Training staff"],
         "reports_for": "340006",
         "label": "県の研修担当 (training staff)",
+    },
+    {
+        "key": "recruiter",
+        "email": "recruiter@example.jp",
+        "display_name": "村上 亮",
+        "municipality": "382043",  # 愛媛県 八幡浜市
+        "department": "政策推進課 デジタル推進係",
+        "job_title": "係長",
+        "expertise": ["talent-development"],
+        "is_public": False,
+        "open_to_questions": False,
+        # Posts 八幡浜市's needs in 愛媛県's talent pool and contacts its candidates.
+        "groups": [RECRUITERS_GROUP],
+        "reports_for": "382043",
+        "label": "市の人材募集担当 (talent recruiter)",
     },
     {
         "key": "admin",
@@ -175,6 +193,7 @@ class Command(BaseCommand):
             # re-evaluates credentials: the contributors' credentials are earned here.
             with awarding.quietly():
                 award_demo_contributors(peers)
+                talent_needs = load_talent()
             glossary = load_glossary()
         self.stdout.write(self.style.SUCCESS("Demo content is ready."))
         self.stdout.write(f"  Home: / (日本語), /en/ (English) — pages {home_ja.pk}, {home_en.pk}")
@@ -192,6 +211,10 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"  {summary(glossary)}")
+        self.stdout.write(
+            f"  Talent pool: /talent/ ({len(talent_needs)} open needs in 愛媛県's pool; "
+            "its candidates are fictional; the recruiter and the moderator see it at /talent/pool/)"
+        )
         self.stdout.write(
             "  Credentials: /credentials/ (signed in), verify at /credentials/verify/; "
             f"the learner's public one: {public_award_url()}"
@@ -212,6 +235,7 @@ class Command(BaseCommand):
             [p["municipality"] for p in PERSONAS if p["municipality"]], field_name="code"
         )
         training_staff_group()
+        recruiters_group()
         accounts = []
         for persona in PERSONAS:
             user = User.objects.filter(email=persona["email"]).first()
