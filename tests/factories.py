@@ -218,3 +218,108 @@ def _today():
     from curriculum.runs import today
 
     return today()
+
+
+# Talent pool -----------------------------------------------------------------------------------
+
+
+class TalentProfileFactory(factory.django.DjangoModelFactory):
+    """An open talent profile (in a pool, unlike a new member's), part time 4 days a month,
+    remote or on site. `pools` defaults to the home prefecture; `roles=["engineer"]` and
+    `claims={competency: level}` add role claims and self-declared levels."""
+
+    class Meta:
+        model = "talent.TalentProfile"
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    is_open = True
+    background = "private"
+    headline = factory.Sequence(lambda n: f"基幹業務システムの標準化移行をPMとして{n + 1}件")
+    commitment = "part_time"
+    days_per_month = 4
+    work_mode = "either"
+    home_prefecture = factory.SubFactory(PrefectureFactory)
+
+    @factory.post_generation
+    def pools(profile, create, extracted, **kwargs):
+        if create:
+            profile.pools.set(extracted if extracted is not None else [profile.home_prefecture])
+
+    @factory.post_generation
+    def roles(profile, create, extracted, **kwargs):
+        if create and extracted:
+            from talent.models import TalentRoleClaim
+
+            for role in extracted:
+                TalentRoleClaim.objects.create(profile=profile, role=role)
+
+    @factory.post_generation
+    def claims(profile, create, extracted, **kwargs):
+        if create and extracted:
+            from talent.models import CompetencyClaim
+
+            for competency, level in extracted.items():
+                CompetencyClaim.objects.create(profile=profile, competency=competency, level=level)
+
+    @factory.post_generation
+    def shown_awards(profile, create, extracted, **kwargs):
+        if create and extracted:
+            profile.shown_awards.set(extracted)
+
+
+class TalentNeedFactory(factory.django.DjangoModelFactory):
+    """An open need a month away, 4 days a month. `requirements={competency: level}`."""
+
+    class Meta:
+        model = "talent.TalentNeed"
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(MunicipalityFactory)
+    role = "project_manager"
+    title = factory.Sequence(lambda n: f"標準化移行のPM支援 {n + 1}")
+    description = "基幹業務システムの標準準拠システムへの移行を支援していただける方を求めています。"
+    starts_on = factory.LazyFunction(lambda: _today() + datetime.timedelta(days=30))
+    days_per_month = 4
+
+    @factory.post_generation
+    def requirements(need, create, extracted, **kwargs):
+        if create and extracted:
+            from talent.models import NeedRequirement
+
+            for competency, level in extracted.items():
+                NeedRequirement.objects.create(need=need, competency=competency, level=level)
+
+
+class ContactRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "talent.ContactRequest"
+
+    need = factory.SubFactory(TalentNeedFactory)
+    candidate = factory.SubFactory(UserFactory)
+    sender = factory.SubFactory(UserFactory)
+    message = "募集の件で、一度お話を伺えますでしょうか。"
+
+
+def competency_award(user, levels, *, reason="テスト"):
+    """A standing award to `user` of a new credential proving `levels` ({competency: level})."""
+    from curriculum.credentials import awarding
+
+    definition = CredentialDefinitionFactory()
+    for competency, level in levels.items():
+        CredentialCompetencyFactory(definition=definition, competency=competency, level=level)
+    return awarding.award_manually(user, definition, awarded_by=None, reason=reason)
+
+
+def recruiter(organisation, **kwargs):
+    """An account with `talent.recruit_talent` and `organisation` assigned to it."""
+    from django.contrib.auth.models import Permission
+
+    from curriculum.credentials.models import OrganisationReporter
+
+    user = UserFactory(**kwargs)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="talent", codename="recruit_talent")
+    )
+    OrganisationReporter.objects.create(user=user, municipality=organisation)
+    return get_user_model().objects.get(pk=user.pk)  # without the cached permissions

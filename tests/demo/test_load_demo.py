@@ -91,7 +91,8 @@ def load_demo():
 def test_load_demo_builds_the_site_and_is_idempotent(client):
     output = load_demo()
     first = row_counts()
-    assert first["people.User"] == 5 + 4  # the personas and the four peers who answer
+    # The personas, the four peers who answer, the five fictional candidates of the talent pool.
+    assert first["people.User"] == 6 + 4 + 5
     assert first["core.Topic"] >= 20
     assert first["sitesearch.SynonymGroup"] >= 20
     assert first["people.Municipality"] == 47 + 1916
