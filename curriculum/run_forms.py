@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from core.forms import ModelMultipleChoiceField
 from people.forms import MunicipalitySelect, PrefectureGroupedIterator
 from people.models import Municipality
 
@@ -44,7 +45,7 @@ def addresses(text: str) -> list[str]:
     return list(dict.fromkeys(a.lower() for a in SEPARATORS.split(text or "") if a))
 
 
-class FacilitatorsField(forms.ModelMultipleChoiceField):
+class FacilitatorsField(ModelMultipleChoiceField):
     """Members by e-mail address, one a line (or separated by commas)."""
 
     widget = forms.Textarea(attrs={"rows": 3})

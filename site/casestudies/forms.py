@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.documents import get_document_model
 
+from core.forms import ModelMultipleChoiceField
 from core.models import Topic
 from core.uploads import check_upload
 from people.forms import MunicipalityChoiceField
@@ -45,7 +46,7 @@ class BasicsForm(forms.ModelForm):
         ),
         empty_label=_("Choose the municipality"),
     )
-    topics = forms.ModelMultipleChoiceField(
+    topics = ModelMultipleChoiceField(
         queryset=Topic.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -9,6 +9,8 @@ break) or typed on purpose. So:
 - `clean_stored_text`, connected to every save of the project's models, takes them out of text
   and character fields before they are stored (a vertical tab or form feed becomes a line break
   in long text and a space in a short field), whichever form, import or admin screen wrote them;
+  a short field (a title, a name) keeps no line break either: a browser's one-line input never
+  sends one, and a title with one cannot be an e-mail subject (Django refuses the header);
 - `xml_safe` takes them out of whatever an XML writer is given, for rows stored before.
 
 `normalize` (NFKC and case folding) is here rather than in the search app because quiz scoring
@@ -25,9 +27,10 @@ from django.db import models
 
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 LINE_BREAKS = re.compile("[\x0b\x0c]")
+SHORT_FIELD_BREAKS = re.compile("[\x0b\x0c\r\n]+")
 # The apps whose models hold what people write.
 PROJECT_APPS = frozenset(
-    {"core", "people", "search", "curriculum", "credentials", "casestudies", "knowledge"}
+    {"core", "people", "search", "curriculum", "credentials", "casestudies", "knowledge", "talent"}
 )
 
 
@@ -42,7 +45,7 @@ def xml_safe(text: str) -> str:
 
 
 def clean_text(text: str, *, multiline: bool) -> str:
-    text = LINE_BREAKS.sub("\n" if multiline else " ", text)
+    text = LINE_BREAKS.sub("\n", text) if multiline else SHORT_FIELD_BREAKS.sub(" ", text)
     return XML_ILLEGAL.sub("", text)
 
 
@@ -54,6 +57,8 @@ def clean_stored_text(sender, instance, raw=False, **kwargs) -> None:
         if not isinstance(field, models.CharField | models.TextField):
             continue
         value = getattr(instance, field.attname, None)
-        if isinstance(value, str) and XML_ILLEGAL.search(value):
-            multiline = isinstance(field, models.TextField)
+        if not isinstance(value, str):
+            continue
+        multiline = isinstance(field, models.TextField)
+        if XML_ILLEGAL.search(value) or (not multiline and SHORT_FIELD_BREAKS.search(value)):
             setattr(instance, field.attname, clean_text(value, multiline=multiline))

@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import ModelMultipleChoiceField
 from core.models import Topic
 
 from .models import BODY_MAX, COMMENT_MAX, TITLE_MAX, FlagReason, Member, Question
@@ -14,7 +15,7 @@ def markdown_area(rows=10):
     return forms.Textarea(attrs={"rows": rows, "data-markdown-preview": ""})
 
 
-class TopicChoiceField(forms.ModelMultipleChoiceField):
+class TopicChoiceField(ModelMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def label_from_instance(self, obj):

@@ -5,6 +5,7 @@ from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import ModelMultipleChoiceField
 from core.models import Topic
 
 from .models import Municipality, Profile
@@ -124,7 +125,7 @@ class SignupForm(forms.Form):
 
 class ProfileForm(forms.ModelForm):
     municipality = MunicipalityChoiceField(required=False)
-    expertise = forms.ModelMultipleChoiceField(
+    expertise = ModelMultipleChoiceField(
         label=_("Areas of expertise"),
         queryset=Topic.objects.all(),
         required=False,
