@@ -25,7 +25,7 @@ from django_tasks import task
 from curriculum.models import Competency
 
 from . import access, matching
-from .models import ContactRequest, TalentProfile
+from .models import ContactRequest, TalentNeed, TalentProfile
 from .profile_forms import TalentProfileForm
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,9 @@ def profile_edit(request):
         competencies=Competency.objects.order_by("sort_order", "code"),
     )
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
+        with transaction.atomic():
+            saved = form.save()
+            _withdraw_unreachable(saved)
         if saved.is_open:
             messages.success(
                 request, _("Your talent profile has been saved. You are listed in the pools.")
@@ -93,6 +95,16 @@ def profile_edit(request):
         "talent/profile_edit.html",
         {"form": form, "profile": profile, "competency_rows": form.competency_rows()},
     )
+
+
+def _withdraw_unreachable(profile: TalentProfile) -> None:
+    """Requests still awaiting an answer from organisations that can no longer see the
+    candidate (the listing turned off, or their prefecture's pool left) are withdrawn with it:
+    the candidate was told nobody there could reach them any more."""
+    pending = ContactRequest.objects.filter(candidate=profile.user, status=Status.PENDING)
+    if profile.is_open:
+        pending = pending.exclude(need__organisation__prefecture__in=profile.pools.all())
+    pending.update(status=Status.WITHDRAWN, responded_at=timezone.now())
 
 
 @login_required
@@ -143,6 +155,14 @@ def requests(request):
             # managed by the organisation that posted it).
             if access.can_manage(recruiter, contact.need)
         ]
+        # A candidate who left the recruiter's pool is no longer named to them.
+        visible = set(
+            access.candidates_for(recruiter)
+            .filter(user_id__in={contact.candidate_id for contact in sent})
+            .values_list("user_id", flat=True)
+        )
+        for contact in sent:
+            contact.candidate_visible = contact.candidate_id in visible
     return render(
         request,
         "talent/requests.html",
@@ -151,20 +171,28 @@ def requests(request):
 
 
 def _visible_request(request, pk):
-    """The request and who is looking: its candidate, or a recruiter who manages its need."""
+    """The request and who is looking: its candidate, or a recruiter who manages its need; and
+    whether that recruiter may still see the candidate (while they are in the recruiter's
+    pool)."""
     contact = get_object_or_404(_requests(), pk=pk)
     is_candidate = contact.candidate_id == request.user.pk
-    is_recruiter = access.can_manage(access.recruiter_for(request.user), contact.need)
+    recruiter = access.recruiter_for(request.user)
+    is_recruiter = access.can_manage(recruiter, contact.need)
     if not (is_candidate or is_recruiter):
         raise Http404
-    return contact, is_candidate, is_recruiter
+    candidate_visible = (
+        is_recruiter
+        and access.candidates_for(recruiter).filter(user_id=contact.candidate_id).exists()
+    )
+    return contact, is_candidate, is_recruiter, candidate_visible
 
 
 @login_required
 def request_detail(request, pk):
-    contact, is_candidate, is_recruiter = _visible_request(request, pk)
+    contact, is_candidate, is_recruiter, candidate_visible = _visible_request(request, pk)
     sender = contact.sender
     reporter = getattr(sender, "organisation_reporter", None) if sender else None
+    accepted = contact.status == Status.ACCEPTED
     return render(
         request,
         "talent/request_detail.html",
@@ -173,8 +201,14 @@ def request_detail(request, pk):
             "need": contact.need,
             "is_candidate": is_candidate,
             "is_recruiter": is_recruiter,
-            "accepted": contact.status == Status.ACCEPTED,
+            "accepted": accepted,
             "pending": contact.status == Status.PENDING,
+            "need_open": contact.need.status == TalentNeed.Status.OPEN,
+            "candidate_visible": candidate_visible,
+            # The candidate agreed to show their address to the person who wrote, no one else.
+            "show_candidate_email": accepted
+            and candidate_visible
+            and contact.sender_id == request.user.pk,
             "sender_organisation": reporter.municipality if reporter else None,
         },
     )
@@ -193,6 +227,11 @@ def respond(request, pk):
         contact = ContactRequest.objects.select_for_update().get(pk=pk, candidate=request.user)
         if contact.status != Status.PENDING:
             messages.info(request, _("This request has already been answered."))
+            return redirect(contact)
+        if decision == "accept" and contact.need.status != TalentNeed.Status.OPEN:
+            messages.error(
+                request, _("This need is closed: the request can no longer be accepted.")
+            )
             return redirect(contact)
         contact.status = Status.ACCEPTED if decision == "accept" else Status.DECLINED
         contact.responded_at = timezone.now()
@@ -227,13 +266,16 @@ def send_acceptance_notice(contact_id: int) -> int:
     """Tells the recruiter who wrote that the candidate accepted, in the site's language."""
     contact = (
         ContactRequest.objects.filter(pk=contact_id, status=Status.ACCEPTED)
-        .select_related("need", "candidate__profile", "sender")
+        .select_related("need__organisation", "candidate__profile", "sender")
         .first()
     )
     if contact is None or contact.sender is None:
         return 0
     sender = contact.sender
     if not sender.email or not sender.is_active:
+        return 0
+    # Someone who no longer recruits for the organisation is not told who accepted.
+    if not access.can_manage(access.recruiter_for(sender), contact.need):
         return 0
     with translation.override(settings.LANGUAGE_CODE):
         names = {

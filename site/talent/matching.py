@@ -28,6 +28,7 @@ from core.translation import in_language
 from curriculum.credentials.models import Award
 
 from .models import (
+    Commitment,
     CompetencyClaim,
     NeedRequirement,
     TalentNeed,
@@ -186,7 +187,8 @@ def _fit(profile, need, requirements, verified, declared, role_codes) -> Fit:
         need=need,
         requirements=fits,
         region=region_score(profile, need),
-        days=profile.days_offered >= need.days_per_month,
+        days=profile.commitment == Commitment.FULL_TIME
+        or profile.days_offered >= need.days_per_month,
         mode=modes_compatible(profile.work_mode, need.work_mode),
         start=profile.available_from is None
         or (starts is not None and profile.available_from <= starts),

@@ -80,6 +80,9 @@ def needs(request):
             .order_by("-created_at", "-pk")
         )
         managed_page = Paginator(managed, NEEDS_PAGE_SIZE).get_page(request.GET.get("mine"))
+        for need in managed_page:
+            # A need another municipality shares with the prefecture: its contacts are its own.
+            need.manageable = access.can_manage(recruiter, need)
     return render(
         request,
         "talent/needs.html",
@@ -124,6 +127,9 @@ def need_create(request):
 @require_http_methods(["GET", "POST"])
 def need_edit(request, pk):
     recruiter, need = _managed_need(request, pk)
+    if need.status != TalentNeed.Status.OPEN:
+        messages.info(request, _("A closed need cannot be edited."))
+        return redirect(need)
     form = NeedForm(request.POST or None, instance=need, recruiter=recruiter)
     if request.method == "POST" and form.is_valid():
         need = form.save()

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from casestudies.models import CaseStudyPage
+from core.forms import ModelMultipleChoiceField
 from core.translation import in_language
 from curriculum.credentials.models import Award
 from curriculum.models import Competency
@@ -31,7 +32,7 @@ from .models import (
 LEVEL_PREFIX = "level_"
 
 
-class _LabelledChoices(forms.ModelMultipleChoiceField):
+class _LabelledChoices(ModelMultipleChoiceField):
     """Checkboxes whose labels come from a function given with the field."""
 
     widget = forms.CheckboxSelectMultiple
@@ -113,6 +114,7 @@ class TalentProfileForm(forms.ModelForm):
             "shown_cases",
             "shown_answers",
         ]
+        field_classes = {"pools": ModelMultipleChoiceField}
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 6}),
             "available_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
