@@ -7,134 +7,57 @@ import json
 import re
 import uuid
 from datetime import datetime
-from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parents[2]
+from .journeys import demo_course, demo_credential, sign_up, take_course
+
 COURSE_CODE = "K2"  # BPRと業務可視化: four required lessons, the quiz on the last one
 CREDENTIAL_SLUG = "bpr-practitioner"  # awarded for completing K2
 PASSWORD = "Tokai-Mura-2026-bpr"
 
 
-def _fixture(path: str) -> dict:
-    return json.loads((ROOT / path).read_text(encoding="utf-8"))
-
-
-def _course() -> dict:
-    curriculum = _fixture("fixtures/curriculum/demo_curriculum.json")
-    return next(c for c in curriculum["courses"] if c["code"] == COURSE_CODE)
-
-
 def _credential() -> dict:
-    credentials = _fixture("fixtures/credentials/demo_credentials.json")["credentials"]
-    credential = next(c for c in credentials if c["slug"] == CREDENTIAL_SLUG)
+    credential = demo_credential(CREDENTIAL_SLUG)
     # The journey relies on this: completing the course is what earns the credential.
     assert credential["rules"] == [{"kind": "course", "course": COURSE_CODE}]
     return credential
-
-
-def _answer_quiz(page, questions: list[dict]) -> int:
-    """Answers every question the attempt shows, matching its text to the fixture. Returns how
-    many questions were on the form."""
-    fieldsets = page.locator("fieldset.quiz__question")
-    count = fieldsets.count()
-    assert count > 0
-    for index in range(count):
-        fieldset = fieldsets.nth(index)
-        legend = fieldset.locator("legend").inner_text()
-        question = next((q for q in questions if legend.endswith(q["text_ja"])), None)
-        assert question is not None, f"a question not in the fixture: {legend}"
-        if question["kind"] in ("single", "multiple"):
-            for choice in question["choices"]:
-                if choice["correct"]:
-                    fieldset.get_by_label(choice["text_ja"], exact=True).check()
-        elif question["kind"] == "true_false":
-            fieldset.get_by_label("正しい" if question["answer"] else "誤り", exact=True).check()
-        else:
-            fieldset.get_by_label("あなたの答え").fill(question["answers"][0])
-    return count
 
 
 def test_official_signs_up_learns_and_verifies_a_credential(page, server):
     # Imported here: without Playwright the `page` fixture skips the test instead.
     from playwright.sync_api import expect
 
-    course = _course()
+    course = demo_course(COURSE_CODE)
     credential = _credential()
     suffix = uuid.uuid4().hex[:8]
     address = f"official-{suffix}@example.jp"
     display_name = f"東海 太郎 {suffix}"
     today = datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d")
 
-    # Sign up, choosing the municipality with the filter box.
-    page.goto("/")
-    page.get_by_role("navigation", name="アカウント").get_by_role("link", name="新規登録").click()
-    expect(page).to_have_url(re.compile(r"/accounts/signup/$"))
-    page.get_by_label("メールアドレス").fill(address)
-    page.get_by_label("パスワード:", exact=True).fill(PASSWORD)
-    page.get_by_label("パスワード (再入力)").fill(PASSWORD)
-    page.get_by_label("表示名").fill(display_name)
-    page.get_by_label("名前またはよみがなで絞り込む").fill("とうかいむら")
-    expect(page.get_by_role("status").filter(has_text="件が該当")).to_have_text("1件が該当")
-    municipality = page.get_by_label("所属団体:", exact=True)
-    expect(municipality.locator("option:checked")).to_have_text("東海村（とうかいむら）")
-    page.get_by_label("職名").fill("企画課 DX推進係")
-    page.get_by_role("button", name="ユーザー登録").click()
-    expect(page.get_by_role("heading", name="メールアドレスを確認してください")).to_be_visible()
-
-    # The confirmation e-mail: open its link and confirm.
-    bodies = server.mail_to(address)
-    assert len(bodies) == 1, bodies
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", bodies[0])
-    assert link, bodies[0]
-    page.goto(link.group(0))
-    expect(page.get_by_role("heading", name="メールアドレスの確認")).to_be_visible()
-    expect(page.get_by_role("main")).to_contain_text(
-        f"メールアドレス {address} がユーザー {display_name} さん"
+    # Sign up, choosing the municipality with the filter box, and confirm the address.
+    sign_up(
+        page,
+        server,
+        address=address,
+        password=PASSWORD,
+        display_name=display_name,
+        municipality_reading="とうかいむら",
+        municipality="東海村（とうかいむら）",
+        job_title="企画課 DX推進係",
     )
-    page.get_by_role("button", name="確認", exact=True).click()
-    page.wait_for_load_state()
     account = page.get_by_role("navigation", name="アカウント")
-    expect(account.get_by_role("link", name="ログアウト")).to_be_visible()
 
     # The profile shows the municipality chosen at sign-up.
     account.get_by_role("link", name="マイプロフィール").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(display_name)
     expect(page.locator("dd").filter(has_text="東海村")).to_contain_text("茨城県 東海村")
 
-    # Find the course in the catalogue and enrol.
-    page.get_by_role("navigation", name="メイン").get_by_role("link", name="研修コース").click()
-    page.get_by_role("link", name=course["title_ja"]).first.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(course["title_ja"])
-    page.get_by_role("button", name="このコースに受講登録する").click()
-    expect(page.get_by_text("受講登録しました。最初のレッスンから始めましょう。")).to_be_visible()
+    # Find the course in the catalogue, enrol and take it to the end.
+    take_course(page, course)
     required = [
         lesson for module in course["modules"] for lesson in module["lessons"] if lesson["required"]
     ]
-    expect(page.get_by_text(f"必須レッスン {len(required)} 件中 0 件完了")).to_be_visible()
-    page.get_by_role("link", name=f"最初のレッスンを始める: {required[0]['title_ja']}").click()
-
-    # Every required lesson but the last is marked done; each leads to the next.
-    for lesson, following in pairwise(required):
-        expect(page.get_by_role("heading", level=1)).to_have_text(lesson["title_ja"])
-        page.get_by_role("button", name="完了にして次へ進む").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text(following["title_ja"])
-
-    # The last required lesson is completed by passing its quiz.
-    expect(
-        page.get_by_text("このレッスンは、確認テストに合格すると完了になります。")
-    ).to_be_visible()
-    expect(page.get_by_role("heading", name=course["quiz"]["title_ja"])).to_be_visible()
-    page.get_by_role("button", name="確認テストを受ける").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(course["quiz"]["title_ja"])
-    served = _answer_quiz(page, course["quiz"]["questions"])
-    assert served == course["quiz"]["sample_size"]
-    page.get_by_role("button", name="回答を提出する").click()
-    expect(page.get_by_role("status")).to_contain_text("100% で合格しました。")
-    expect(page.locator(".quiz__review-item--wrong")).to_have_count(0)
-    page.get_by_role("link", name="レッスンに戻る").click()
-    expect(page.get_by_text("このレッスンは完了しています。")).to_be_visible()
 
     # The course is completed, on its page and in My learning.
     page.get_by_role("link", name=course["title_ja"]).first.click()
