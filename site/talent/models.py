@@ -164,24 +164,32 @@ class TalentRoleClaim(models.Model):
         return self.get_role_display()
 
 
-class CompetencyClaim(models.Model):
-    """A level the candidate declares in a competency area. Shown as self-declared unless a
-    credential they show proves it (talent.matching)."""
+class CompetencyLevel(models.Model):
+    """A level in one competency area of the framework, said of a candidate or asked by a need."""
 
-    profile = models.ForeignKey(TalentProfile, on_delete=models.CASCADE, related_name="claims")
     competency = models.ForeignKey(
         "curriculum.Competency", on_delete=models.CASCADE, related_name="+"
     )
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
 
     class Meta:
+        abstract = True
         ordering = ["competency__sort_order", "competency__code"]
-        constraints = [
-            models.UniqueConstraint(fields=["profile", "competency"], name="talent_claim_once")
-        ]
 
     def __str__(self):
         return f"{self.competency_id}:{self.level}"
+
+
+class CompetencyClaim(CompetencyLevel):
+    """A level the candidate declares in a competency area. Shown as self-declared unless a
+    credential they show proves it (talent.matching)."""
+
+    profile = models.ForeignKey(TalentProfile, on_delete=models.CASCADE, related_name="claims")
+
+    class Meta(CompetencyLevel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "competency"], name="talent_claim_once")
+        ]
 
 
 class NeedQuerySet(models.QuerySet):
@@ -259,21 +267,13 @@ class TalentNeed(models.Model):
         return self.organisation.prefecture_id
 
 
-class NeedRequirement(models.Model):
+class NeedRequirement(CompetencyLevel):
     need = models.ForeignKey(TalentNeed, on_delete=models.CASCADE, related_name="requirements")
-    competency = models.ForeignKey(
-        "curriculum.Competency", on_delete=models.CASCADE, related_name="+"
-    )
-    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
 
-    class Meta:
-        ordering = ["competency__sort_order", "competency__code"]
+    class Meta(CompetencyLevel.Meta):
         constraints = [
             models.UniqueConstraint(fields=["need", "competency"], name="talent_need_level_once")
         ]
-
-    def __str__(self):
-        return f"{self.competency_id}:{self.level}"
 
 
 class ContactRequest(models.Model):

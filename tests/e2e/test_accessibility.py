@@ -177,6 +177,30 @@ def _run_enrol(page, request):
     page.get_by_role("main").get_by_role("link", name="この開講に受講者を登録").click()
 
 
+RECRUITER = "recruiter@example.jp"  # 八幡浜市's, in 愛媛県's demo pool
+PREFECTURE_RECRUITER = "moderator@example.jp"  # 愛媛県's
+
+
+def _talent_profile(page, request):
+    page.goto("/talent/profile/")
+
+
+def _talent_matches(page, request):
+    page.goto("/talent/needs/")
+    page.get_by_role("main").get_by_role("link", name=re.compile("CIO補佐官")).first.click()
+    page.get_by_role("link", name="候補者ランキングを見る").click()
+    expect(page.locator(".talent-match").first).to_be_visible()
+
+
+def _talent_need_form(page, request):
+    page.goto("/talent/needs/new/")
+
+
+def _talent_pool(page, request):
+    page.goto("/talent/pool/")
+    expect(page.locator("svg").first).to_be_visible()
+
+
 PAGES = {
     "home": (None, _home),
     "course": (LEARNER, _course),
@@ -198,6 +222,10 @@ PAGES = {
     "run-learners": (TRAINER, _run_learners),
     "run-completions": (TRAINER, _run_completions),
     "run-enrol": (TRAINER, _run_enrol),
+    "talent-profile": (LEARNER, _talent_profile),
+    "talent-matches": (RECRUITER, _talent_matches),
+    "talent-need-form": (RECRUITER, _talent_need_form),
+    "talent-pool": (PREFECTURE_RECRUITER, _talent_pool),
 }
 
 

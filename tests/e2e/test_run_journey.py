@@ -16,8 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tests.e2e.conftest import login
+from tests.e2e.journeys import answer_quiz
 from tests.e2e.test_admin_journey import named, sign_out
-from tests.e2e.test_official_journey import _answer_quiz
 
 ROOT = Path(__file__).resolve().parents[2]
 # K7 フロントヤード改革・サービスデザイン: no prerequisite, the quiz on its last lesson.
@@ -131,7 +131,7 @@ def test_a_prefecture_runs_a_course_and_downloads_who_finished(page, server):
         page.get_by_role("button", name="完了にして次へ進む").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(following["title_ja"])
     page.get_by_role("button", name="確認テストを受ける").click()
-    _answer_quiz(page, course["quiz"]["questions"])
+    answer_quiz(page, course["quiz"]["questions"])
     page.get_by_role("button", name="回答を提出する").click()
     expect(page.get_by_role("status")).to_contain_text("合格しました")
     page.goto("/learn/")
