@@ -22,10 +22,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 
 from core.translation import in_language
-from curriculum.credentials.models import Award
 
 from .models import (
     Commitment,
@@ -36,6 +35,7 @@ from .models import (
     TalentRoleClaim,
     WorkMode,
 )
+from .showcase import shown_standing_awards
 
 REGION_LOCAL = 2
 REGION_REMOTE = 1
@@ -122,18 +122,18 @@ def _verified(profile_ids, competency_ids, now=None) -> dict[tuple[int, int], tu
     found: dict[tuple[int, int], tuple[int, list]] = {}
     if not profile_ids or not competency_ids:
         return found
-    shown = TalentProfile.shown_awards.through.objects.filter(
-        talentprofile_id__in=profile_ids,
-        award__in=Award.objects.standing(now),
-        # A credential counts only for its holder, whatever the through table says.
-        award__user_id=F("talentprofile__user_id"),
-        award__definition__competencies__competency_id__in=competency_ids,
-    ).values_list(
-        "talentprofile_id",
-        "award__definition__competencies__competency_id",
-        "award__definition__competencies__level",
-        "award__definition__name_ja",
-        "award__definition__name_en",
+    shown = (
+        shown_standing_awards(profile_ids, now)
+        .filter(
+            award__definition__competencies__competency_id__in=competency_ids,
+        )
+        .values_list(
+            "talentprofile_id",
+            "award__definition__competencies__competency_id",
+            "award__definition__competencies__level",
+            "award__definition__name_ja",
+            "award__definition__name_en",
+        )
     )
     for profile_id, competency_id, level, name_ja, name_en in shown:
         key = (profile_id, competency_id)

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,10 +27,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casestudies.models import CaseStudyPage
 from curriculum.credentials.models import Award
 from curriculum.models.competencies import Competency
-from knowledge.models import Visibility
 
 from . import access, matching
 from .models import (
@@ -40,6 +38,7 @@ from .models import (
     TalentProfile,
 )
 from .need_forms import CloseForm, ContactForm, NeedForm
+from .showcase import own_answers, own_awards, own_cases
 
 log = logging.getLogger(__name__)
 
@@ -246,11 +245,9 @@ def _levels(profile) -> tuple[list[dict], list[Award]]:
     """Per competency: the level the candidate declares and the one their shown standing
     credentials prove (with the credentials' names); and those credentials. Four queries."""
     awards = list(
-        profile.shown_awards.filter(user_id=profile.user_id)
-        .filter(pk__in=Award.objects.standing().values("pk"))
-        .select_related("definition")
+        own_awards(profile.user_id)
+        .filter(pk__in=profile.shown_awards.values("pk"))
         .prefetch_related("definition__competencies")
-        .order_by("-issued_at")
     )
     proven: dict[int, tuple[int, list[str]]] = {}
     for award in awards:
@@ -291,21 +288,8 @@ def candidate(request, pk):
             raise Http404
     levels, awards = _levels(profile)
     user = profile.user
-    cases = (
-        profile.shown_cases.live()
-        .filter(pk__in=_authored_cases(user))
-        .order_by("-first_published_at", "-pk")
-    )
-    answers = (
-        profile.shown_answers.filter(
-            author=user,
-            visibility=Visibility.PUBLISHED,
-            question__visibility=Visibility.PUBLISHED,
-            accepted_for__isnull=False,
-        )
-        .select_related("question")
-        .order_by("-created_at")
-    )
+    cases = own_cases(user).filter(pk__in=profile.shown_cases.values("pk"))
+    answers = own_answers(user).filter(pk__in=profile.shown_answers.values("pk"))
     return render(
         request,
         "talent/candidate.html",
@@ -319,10 +303,6 @@ def candidate(request, pk):
             "answers": list(answers),
         },
     )
-
-
-def _authored_cases(user):
-    return CaseStudyPage.objects.filter(Q(authors=user) | Q(owner=user)).values("pk")
 
 
 # Contact ---------------------------------------------------------------------------------------

@@ -14,10 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from curriculum.credentials.models import Award
 from curriculum.models.competencies import Competency
 from people.models import Prefecture
 
@@ -29,6 +28,7 @@ from .models import (
     TalentRole,
     TalentRoleClaim,
 )
+from .showcase import shown_standing_awards
 
 
 @dataclass
@@ -98,11 +98,7 @@ def roles_in_pool(prefecture_id) -> list[RoleRow]:
 def verified_levels(prefecture_id, now=None) -> dict[tuple[int, int], int]:
     """(profile id, competency id) -> the highest level a shown standing credential proves."""
     rows = (
-        TalentProfile.shown_awards.through.objects.filter(
-            talentprofile_id__in=_pool(prefecture_id).values("pk"),
-            award__in=Award.objects.standing(now),
-            award__user_id=F("talentprofile__user_id"),
-        )
+        shown_standing_awards(_pool(prefecture_id).values("pk"), now)
         .values_list("talentprofile_id", "award__definition__competencies__competency_id")
         .annotate(level=Max("award__definition__competencies__level"))
         .order_by()

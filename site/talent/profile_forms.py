@@ -17,7 +17,7 @@ from core.translation import in_language
 from curriculum.credentials.models import Award
 from curriculum.models import Competency
 from curriculum.models.competencies import Level
-from knowledge.models import Answer, Visibility
+from knowledge.models import Answer
 from people.models import Prefecture
 
 from .models import (
@@ -28,6 +28,7 @@ from .models import (
     TalentRole,
     TalentRoleClaim,
 )
+from .showcase import own_answers, own_awards, own_cases
 
 LEVEL_PREFIX = "level_"
 
@@ -55,37 +56,6 @@ def _case_label(page: CaseStudyPage) -> str:
 
 def _answer_label(answer: Answer) -> str:
     return str(_("Accepted answer to “%(title)s”") % {"title": answer.question.title})
-
-
-def own_awards(user):
-    return (
-        Award.objects.standing()
-        .filter(user=user)
-        .select_related("definition")
-        .order_by("-issued_at", "pk")
-    )
-
-
-def own_cases(user):
-    return (
-        CaseStudyPage.objects.live()
-        .filter(authors=user)
-        .select_related("municipality")
-        .order_by("-first_published_at", "pk")
-    )
-
-
-def own_answers(user):
-    return (
-        Answer.objects.published()
-        .filter(
-            author=user,
-            accepted_for__isnull=False,
-            accepted_for__visibility=Visibility.PUBLISHED,
-        )
-        .select_related("question")
-        .order_by("-created_at", "pk")
-    )
 
 
 class TalentProfileForm(forms.ModelForm):
